@@ -1,0 +1,113 @@
+"""The `leaflets` command: parses options, calls the library, reports. The only place that prints."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from leaflets import __version__
+from leaflets.errors import ContentError, LeafletsError
+from leaflets.model import AUDIENCES, DOCUMENTS, FORMATS, PAPERS
+
+log = logging.getLogger("leaflets")
+
+
+class _Group(click.Group):
+    """Turn the library's errors into one line each and exit 1; anything else is a bug."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ContentError as exc:
+            for issue in exc.issues:
+                click.echo(f"Error: {issue}", err=True)
+            ctx.exit(1)
+        except LeafletsError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"Error: {line}", err=True)
+            ctx.exit(1)
+
+
+project_option = click.option(
+    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=".",
+    show_default=True, help="The project folder (holding content/, seeds/ and templates/).",
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="leaflets")
+@click.option("-v", "--verbose", count=True, help="Say more (repeat for debug detail).")
+@click.option("-q", "--quiet", is_flag=True, help="Say only errors.")
+def main(verbose: int, quiet: bool) -> None:
+    """Build printable patient leaflets and consent-discussion sheets from sourced content."""
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("weasyprint").setLevel(max(level, logging.ERROR))
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+@main.command()
+@project_option
+@click.option("--topic", "topics", multiple=True, metavar="ID",
+              help="Topic to build (repeatable; default: every topic). See `leaflets list`.")
+@click.option("--document", "documents", multiple=True, type=click.Choice(DOCUMENTS),
+              help="Document to build (repeatable; default: both).")
+@click.option("--audience", "audiences", multiple=True, type=click.Choice(AUDIENCES),
+              help="Audience to build for (repeatable; default: all three).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Output format (repeatable; default: pdf and its txt snapshot).")
+@click.option("--paper", type=click.Choice(PAPERS), default=None,
+              help="Paper size (default: the clinic's).")
+@click.option("--large-print", is_flag=True, help="Reflow at large-print sizes (16 pt and more).")
+@click.option("--clinic", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Clinic file (default: content/clinics/example.yaml).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: output/ in the project).")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Templates folder (default: templates/ in the project).")
+def build(project: Path, topics: tuple[str, ...], documents: tuple[str, ...], audiences: tuple[str, ...],
+          formats: tuple[str, ...], paper: str | None, large_print: bool, clinic: Path | None,
+          out: Path | None, templates: Path | None) -> None:
+    """Build documents into OUT/<topic>/<document>-<audience>-<paper>[-large].<format>."""
+    from leaflets.build import BuildOptions
+    from leaflets.build import build as run_build
+
+    options = BuildOptions(
+        topics=tuple(topics),
+        documents=tuple(documents) or DOCUMENTS,  # type: ignore[arg-type]
+        audiences=tuple(audiences) or AUDIENCES,  # type: ignore[arg-type]
+        formats=tuple(formats) or ("pdf", "txt"),  # type: ignore[arg-type]
+        paper=paper,  # type: ignore[arg-type]
+        large_print=large_print,
+        clinic=clinic,
+        out=out or project / "output",
+        templates=templates,
+    )
+    report = run_build(project, options)
+    for doc in report.documents:
+        for fmt, f in sorted(doc.files.items()):
+            pages = f" ({f.pages} pages)" if f.pages else ""
+            log.info("wrote %s%s", f.path, pages)
+    click.echo(f"Built {len(report.documents)} documents into {report.out} (manifest: {report.manifest.name}).")
+
+
+@main.command("list")
+@project_option
+def list_(project: Path) -> None:
+    """List the topics, documents, audiences, formats and papers available."""
+    from leaflets.content import load_project
+
+    loaded = load_project(project)
+    click.echo("topics:")
+    for topic in loaded.topics.values():
+        click.echo(f"  {topic.id}  {topic.short_title} (version {topic.version}, {topic.review.status})")
+    click.echo("clinics:")
+    for clinic in loaded.clinics.values():
+        click.echo(f"  {clinic.id}  {clinic.name} (region {clinic.region}, paper {clinic.paper})")
+    click.echo(f"documents: {', '.join(DOCUMENTS)}")
+    click.echo(f"audiences: {', '.join(AUDIENCES)}")
+    click.echo(f"formats: {', '.join(FORMATS)}")
+    click.echo(f"papers: {', '.join(PAPERS)}")

@@ -1,0 +1,276 @@
+"""Content files -> the validated model, with every problem collected at its file:line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from leaflets.errors import ContentError, Issue, LeafletsError, display_path
+from leaflets.load import Location, YamlDoc, read_yaml
+from leaflets.model import Clinic, Correction, Reference, RefSource, SeedSource, Statement, Topic
+from leaflets.sources import SeedText, load_seeds
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a piece of content was written: shown in every message about it."""
+
+    path: str
+    line: int
+    file: Path
+
+
+@dataclass(frozen=True)
+class Project:
+    """All of a project's validated content, ready for selection and rendering."""
+
+    root: Path
+    topics: dict[str, Topic]
+    statements: tuple[Statement, ...]
+    references: dict[str, Reference]
+    strings: dict[str, dict[str, str]]
+    clinics: dict[str, Clinic]
+    clinic_files: dict[str, Path]
+    corrections: tuple[Correction, ...]
+    seeds: dict[str, SeedText]
+    places: dict[str, Place] = field(default_factory=dict)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    def string(self, key: str, audience: str) -> str:
+        """Return the label `key` in the words for `audience`."""
+        table = self.strings.get(audience, {})
+        return table.get(key, self.strings["default"][key])
+
+
+def validate_item(
+    model: type[M], doc: YamlDoc, loc: Location, data: Any, issues: list[Issue]
+) -> M | None:
+    """Validate `data` as `model`; report each problem at the line it came from."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            issues.append(doc.issue((*loc, *err["loc"]), _explain(err)))
+        return None
+
+
+def _explain(err: Any) -> str:
+    kind, found = err["type"], err.get("input")
+    if kind == "missing":
+        return "expected a value, found nothing"
+    if kind == "extra_forbidden":
+        return "expected no such field, found one"
+    message = err["msg"].removeprefix("Value error, ")
+    if "found" in message:
+        return message
+    return f"{message[0].lower()}{message[1:]}, found {_short(found)}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
+    """Load and check every content file under `root`; raise ContentError listing all problems."""
+    root = root.resolve()
+    if not (root / "content").is_dir():
+        raise LeafletsError(f"{root}: expected a leaflets project with a content/ folder, found none")
+    issues: list[Issue] = []
+    loader = _Loader(root, issues)
+    seeds, seed_issues = load_seeds(root / "seeds", root)
+    issues.extend(seed_issues)
+    topics = loader.items(Topic, loader.files("topics"), key=None)
+    statements = loader.items(Statement, loader.files("statements"), key="statements")
+    references = loader.items(Reference, [root / "content" / "references.yaml"], key="references")
+    corrections = loader.items(
+        Correction, loader.optional(root / "content" / "corrections.yaml"), key="corrections"
+    )
+    clinic_paths = loader.files("clinics") + ([extra_clinic] if extra_clinic else [])
+    clinics = loader.items(Clinic, clinic_paths, key=None)
+    strings = loader.strings(root / "content" / "strings.yaml")
+    project = Project(
+        root=root,
+        topics={t.id: t for t, _ in topics},
+        statements=tuple(s for s, _ in statements),
+        references={r.id: r for r, _ in references},
+        strings=strings,
+        clinics={c.id: c for c, _ in clinics},
+        clinic_files={c.id: p.file for c, p in clinics},
+        corrections=tuple(c for c, _ in corrections),
+        seeds=seeds,
+        places={s.id: p for s, p in statements},
+    )
+    issues.extend(_cross_check(project, topics, statements, references, corrections, clinics))
+    if any(i.severity == "error" for i in issues):
+        raise ContentError(issues)
+    return project
+
+
+class _Loader:
+    def __init__(self, root: Path, issues: list[Issue]):
+        self.root = root
+        self.issues = issues
+
+    def files(self, folder: str) -> list[Path]:
+        return sorted((self.root / "content" / folder).glob("*.yaml"))
+
+    def optional(self, path: Path) -> list[Path]:
+        return [path] if path.exists() else []
+
+    def read(self, path: Path) -> YamlDoc:
+        doc = read_yaml(path, self.root)
+        self.issues.extend(doc.issues)
+        return doc
+
+    def items(self, model: type[M], paths: Iterable[Path], key: str | None) -> list[tuple[M, Place]]:
+        """Validate each file as one item (key None) or a list of items under `key`."""
+        out: list[tuple[M, Place]] = []
+        for path in paths:
+            doc = self.read(path)
+            if doc.issues:
+                continue
+            for loc, data in _entries(doc, key, self.issues):
+                item = validate_item(model, doc, loc, data, self.issues)
+                if item is not None:
+                    place = Place(doc.shown, doc.line_of(loc), path)
+                    out.append((item, place))
+        return out
+
+    def strings(self, path: Path) -> dict[str, dict[str, str]]:
+        doc = self.read(path)
+        if doc.issues:
+            return {"default": {}}
+        data = doc.data if isinstance(doc.data, dict) else {}
+        tables: dict[str, dict[str, str]] = {"default": {}}
+        for name, loc in (("default", ("strings",)), *(
+            (a, ("audiences", a)) for a in ("patient", "caregiver", "clinician")
+        )):
+            table = _dig(data, loc)
+            if table is None and name != "default":
+                continue
+            if not isinstance(table, dict):
+                self.issues.append(doc.issue(loc, "expected a mapping of names to text, found something else"))
+                continue
+            bad = [k for k, v in table.items() if not isinstance(k, str) or not isinstance(v, str)]
+            for key in bad:
+                self.issues.append(doc.issue((*loc, key), f"expected text, found {table[key]!r} (put words such as yes, no, on or off in quotes)"))
+            if bad:
+                continue
+            tables[name] = dict(table)
+        return tables
+
+
+def _dig(data: Any, loc: Location) -> Any:
+    for part in loc:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _entries(doc: YamlDoc, key: str | None, issues: list[Issue]) -> list[tuple[Location, Any]]:
+    if key is None:
+        return [((), doc.data)]
+    items = doc.data.get(key) if isinstance(doc.data, dict) else None
+    if not isinstance(items, list):
+        issues.append(doc.issue((), f"expected a list under '{key}', found none"))
+        return []
+    extra = sorted(set(doc.data) - {key}) if isinstance(doc.data, dict) else []
+    for name in extra:
+        issues.append(doc.issue((name,), "expected no such field, found one"))
+    return [((key, i), item) for i, item in enumerate(items)]
+
+
+def _cross_check(
+    project: Project,
+    topics: list[tuple[Topic, Place]],
+    statements: list[tuple[Statement, Place]],
+    references: list[tuple[Reference, Place]],
+    corrections: list[tuple[Correction, Place]],
+    clinics: list[tuple[Clinic, Place]],
+) -> list[Issue]:
+    """Check what no single file can: unique ids, known topics, sources that exist."""
+    issues: list[Issue] = []
+    for items, what in ((topics, "topic"), (statements, "statement"), (references, "reference"),
+                        (corrections, "correction"), (clinics, "clinic")):
+        issues.extend(_duplicates(items, what))
+    for statement, place in statements:
+        issues.extend(_check_statement(project, statement, place))
+    for correction, place in corrections:
+        issues.extend(_check_correction(project, correction, place))
+    return issues
+
+
+def _duplicates(items: list[tuple[Any, Place]], what: str) -> list[Issue]:
+    seen: dict[str, Place] = {}
+    issues = []
+    for item, place in items:
+        if item.id in seen:
+            first = seen[item.id]
+            issues.append(Issue(place.path, place.line, f"{what} {item.id}",
+                                f"expected a unique id, found it also at {first.path}:{first.line}"))
+        seen.setdefault(item.id, place)
+    return issues
+
+
+def _check_statement(project: Project, s: Statement, place: Place) -> list[Issue]:
+    issues = []
+    where = f"statement {s.id}"
+    for topic in s.topics or []:
+        if topic not in project.topics:
+            issues.append(Issue(place.path, place.line, where,
+                                f"expected a known topic ({', '.join(sorted(project.topics))}), found '{topic}'"))
+    for source in s.sources:
+        problem = _check_source(project, source)
+        if problem:
+            issues.append(Issue(place.path, place.line, where, problem, rule="provenance"))
+    for region in s.regions or []:
+        if region not in {c.region for c in project.clinics.values()} | {"US", "UK"}:
+            issues.append(Issue(place.path, place.line, where, f"expected a known region, found '{region}'"))
+    return issues
+
+
+def _check_source(project: Project, source: SeedSource | RefSource) -> str | None:
+    if isinstance(source, RefSource):
+        if project.references and source.ref not in project.references:
+            return f"expected a reference defined in content/references.yaml, found '{source.ref}'"
+        return None
+    seed = project.seeds.get(source.seed)
+    if seed is None and not project.seeds:
+        return None
+    if seed is None:
+        return f"expected a seed file listed in seeds/index.yaml, found '{source.seed}'"
+    if not seed.contains(source.quote):
+        return f"expected the quoted passage to stand in seeds/{source.seed}, found no match for {_short(source.quote)}"
+    return None
+
+
+def _check_correction(project: Project, c: Correction, place: Place) -> list[Issue]:
+    where = f"correction {c.id}"
+    problems = [_check_source(project, SeedSource(seed=c.seed, quote=c.quote))]
+    problems += [_check_source(project, RefSource(ref=r)) for r in c.references]
+    known = {s.id for s in project.statements}
+    problems += [f"expected a known statement id, found '{s}'" for s in c.statements if s not in known]
+    return [Issue(place.path, place.line, where, p, rule="provenance") for p in problems if p]
+
+
+def clinic_logo_path(project: Project, clinic: Clinic) -> Path | None:
+    """Return where the clinic's logo file should be, relative to its clinic file."""
+    if clinic.logo is None:
+        return None
+    return project.clinic_files[clinic.id].parent / clinic.logo
+
+
+def shown(project: Project, path: Path) -> str:
+    """Return `path` as written in messages: relative to the project when inside it."""
+    return display_path(path, project.root)

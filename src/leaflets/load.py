@@ -1,0 +1,160 @@
+"""Read YAML files safely, keeping the line of every value so errors can point at it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from leaflets.errors import Issue, display_path
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+
+Location = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDoc:
+    """A parsed YAML file: its data, and the line of each value by its path."""
+
+    path: Path
+    shown: str
+    data: Any = None
+    lines: dict[Location, int] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def line_of(self, loc: Location) -> int:
+        """Return the line of `loc`, or of its nearest parent that has one."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.lines:
+                return self.lines[loc[:end]]
+        return 1
+
+    def issue(self, loc: Location, message: str, **kw: Any) -> Issue:
+        """Make an Issue for the value at `loc` in this file."""
+        return Issue(self.shown, self.line_of(loc), format_loc(loc), message, **kw)
+
+
+def format_loc(loc: Location) -> str:
+    """Write a path like `statements[3].text.patient`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+)
+
+
+class _Builder:
+    """Turn a composed YAML node tree into plain data, refusing what content never needs."""
+
+    def __init__(self, doc: YamlDoc):
+        self.doc = doc
+        self.count = 0
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, loc: Location) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooLarge(node)
+        if node.tag not in _PLAIN_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected plain YAML, found the tag {node.tag!r}", node.start_mark
+            )
+        self.doc.lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        return self.constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Location) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise yaml.constructor.ConstructorError(
+                    None, None, "expected plain keys, found a merge key '<<'", key_node.start_mark
+                )
+            key = self.constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"expected a text key, found {key!r}", key_node.start_mark
+                )
+            if key in out:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"expected each key once, found {key!r} again", key_node.start_mark
+                )
+            out[key] = self.build(value_node, (*loc, key))
+            self.doc.lines[(*loc, key)] = key_node.start_mark.line + 1
+        return out
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node):
+        self.node = node
+
+
+def read_yaml(path: Path, root: Path | None = None) -> YamlDoc:
+    """Read one YAML file; problems land in `doc.issues`, never as exceptions."""
+    doc = YamlDoc(path=path, shown=display_path(path, root))
+    text = _read_text(doc)
+    if text is None:
+        return doc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        doc.issues.append(_yaml_issue(doc, exc))
+        return doc
+    if node is None:
+        doc.issues.append(Issue(doc.shown, 1, "", "expected a YAML mapping, found an empty file"))
+        return doc
+    try:
+        doc.data = _Builder(doc).build(node, ())
+    except _TooLarge as exc:
+        doc.issues.append(
+            Issue(doc.shown, exc.node.start_mark.line + 1, "",
+                  f"expected at most {MAX_NODES} values, found more (anchors expanding?)")
+        )
+    except yaml.YAMLError as exc:
+        doc.issues.append(_yaml_issue(doc, exc))
+    return doc
+
+
+def _read_text(doc: YamlDoc) -> str | None:
+    try:
+        size = doc.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            doc.issues.append(
+                Issue(doc.shown, 0, "", f"expected a file of at most {MAX_FILE_BYTES} bytes, found {size}")
+            )
+            return None
+        raw = doc.path.read_bytes()
+    except OSError as exc:
+        doc.issues.append(Issue(doc.shown, 0, "", f"cannot read the file: {exc.strerror}"))
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        doc.issues.append(
+            Issue(doc.shown, line, "", f"expected UTF-8 text, found byte 0x{raw[exc.start]:02x}")
+        )
+        return None
+
+
+def _yaml_issue(doc: YamlDoc, exc: yaml.YAMLError) -> Issue:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else 1
+    column = f", column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return Issue(doc.shown, line, "", f"YAML error{column}: {problem}")

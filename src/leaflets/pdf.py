@@ -1,0 +1,105 @@
+"""HTML -> PDF bytes with WeasyPrint; the only WeasyPrint import, and the only door to files."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from leaflets import assets
+from leaflets.errors import ResourceRefused
+
+log = logging.getLogger(__name__)
+
+PDF_VARIANT = "pdf/ua-1"
+
+
+def _weasyprint() -> Any:
+    import weasyprint  # imported here: it costs about half a second
+
+    return weasyprint
+
+
+class _Refused(BaseException):
+    """Raised inside WeasyPrint to stop a render at the first refused URL."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(url)
+        self.url = url
+        self.reason = reason
+
+
+def make_fetcher(roots: tuple[Path, ...]) -> Any:
+    """Create a URL fetcher that serves the bundled font, project files under `roots`, and data: images."""
+    weasyprint = _weasyprint()
+
+    class ProjectFetcher(weasyprint.urls.URLFetcher):  # type: ignore[misc,name-defined]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = urlsplit(url).scheme.lower()
+            if scheme == assets.FONT_SCHEME:
+                path = _allowed(lambda: assets.font_file(unquote(urlsplit(url).path)), url)
+                return _response(weasyprint, url, path)
+            if scheme == "file":
+                raw = Path(url2pathname(unquote(urlsplit(url).path)))
+                path = _allowed(lambda: assets.guard_path(raw, roots, "resource"), url)
+                return _response(weasyprint, url, path)
+            if scheme == "data":
+                media = url[5:].split(",", 1)[0].split(";", 1)[0].strip().lower()
+                if not media.startswith("image/"):
+                    raise _Refused(url, f"expected an image data: URL, found '{media or 'text/plain'}'")
+                return super().fetch(url, headers)
+            raise _Refused(url, "only the project's own files may be loaded")
+
+    fetcher_class = ProjectFetcher
+    return fetcher_class(allow_redirects=False, fail_on_errors=True, timeout=1)
+
+
+def _allowed(check: Any, url: str) -> Path:
+    try:
+        path: Path = check()
+        return path
+    except ResourceRefused as exc:
+        raise _Refused(url, str(exc)) from None
+
+
+def _response(weasyprint: Any, url: str, path: Path) -> Any:
+    return weasyprint.urls.URLFetcherResponse(
+        url, body=path.read_bytes(), headers={"Content-Type": assets.guess_type(path)}
+    )
+
+
+@dataclass
+class PdfMaker:
+    """Turns HTML into PDF bytes; one per run, so fonts are configured once."""
+
+    roots: tuple[Path, ...]
+    base_url: str
+    _font_config: Any = field(default=None, init=False)
+    _fetcher: Any = field(default=None, init=False)
+
+    def make(self, html: str, name: str) -> tuple[bytes, int]:
+        """Return the PDF for `html` and its page count; `name` is used in error messages."""
+        weasyprint = _weasyprint()
+        if self._font_config is None:
+            self._font_config = weasyprint.text.fonts.FontConfiguration()
+            self._fetcher = make_fetcher(self.roots)
+        options = {
+            "pdf_variant": PDF_VARIANT,
+            "pdf_identifier": hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"),
+            "pdf_tags": True,
+        }
+        try:
+            document = weasyprint.HTML(
+                string=html, base_url=self.base_url, url_fetcher=self._fetcher
+            ).render(font_config=self._font_config, **options)
+            return document.write_pdf(**options), len(document.pages)
+        except _Refused as exc:
+            raise ResourceRefused(f"{name}: refused to load '{_shorten(exc.url)}': {exc.reason}") from None
+
+
+def _shorten(url: str) -> str:
+    return url if len(url) <= 120 else url[:117] + "..."
