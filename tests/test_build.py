@@ -1,0 +1,148 @@
+"""The pipeline end to end: every document is built and says what its content says."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import TINY, pdf_of
+from leaflets.build import BuildOptions, build
+from leaflets.content import load_project
+from leaflets.model import AUDIENCES, DOCUMENTS
+from leaflets.select import DocumentSpec, select
+from pdfread import normalise, page_texts, text
+
+
+def test_every_document_is_built(default_build, root):
+    topics = load_project(root).topics
+    built = {(d.spec.topic, d.spec.document, d.spec.audience) for d in default_build.documents}
+    assert built == {(t, d, a) for t in topics for d in DOCUMENTS for a in AUDIENCES}
+    for doc in default_build.documents:
+        assert doc.files["pdf"].path.name == f"{doc.spec.document}-{doc.spec.audience}-letter.pdf"
+        assert doc.files["pdf"].path.parent.name == doc.spec.topic
+
+
+def test_each_pdf_holds_its_title_headings_and_statements(default_build, root):
+    project = load_project(root)
+    clinic = project.clinics["example"]
+    for doc in default_build.documents:
+        spec = doc.spec
+        words = text(doc.files["pdf"].path)
+        title = project.topics[spec.topic].title.for_audience(spec.audience)
+        assert normalise(title) in words, spec
+        for heading in ("key-points", "options", "urgent-help") if spec.document == "leaflet" else (
+            "decision", "alternatives", "teach-back", "signatures"):
+            assert normalise(project.string(heading, spec.audience)) in words, (spec, heading)
+        for item in select(project, spec, clinic).items:
+            assert normalise(item.text) in words, (spec, item.id)
+
+
+def test_page_counts_are_sane(default_build):
+    for doc in default_build.documents:
+        pages = doc.files["pdf"].pages
+        assert 1 <= pages <= 12, (doc.spec, pages)
+        assert len(page_texts(doc.files["pdf"].path)) == pages
+
+
+def test_text_and_html_are_the_same_document(default_build):
+    doc = next(d for d in default_build.documents if d.spec.audience == "patient")
+    txt = doc.files["txt"].path.read_text(encoding="utf-8")
+    html = doc.files["html"].path.read_text(encoding="utf-8")
+    assert txt.startswith("[Riverside Mood Clinic logo]")
+    assert "Key points" in txt and "Key points" in html
+    assert "data:image/svg+xml;base64," in html, "standalone HTML carries its logo inline"
+    assert "file:" not in html
+
+
+def test_same_input_gives_same_bytes_in_separate_processes(tmp_path, root):
+    script = (
+        "import sys; from pathlib import Path; from leaflets.build import BuildOptions, build;"
+        "build(Path(sys.argv[1]), BuildOptions(out=Path(sys.argv[2]), topics=('esketamine-nasal-spray',),"
+        " audiences=('patient',), formats=('pdf', 'txt', 'html')))"
+    )
+    for run in ("one", "two"):
+        subprocess.run([sys.executable, "-c", script, str(root), str(tmp_path / run)], check=True)
+    one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    assert len(one) == 7  # 2 documents x 3 formats + manifest
+    for rel in one:
+        first = hashlib.sha256((tmp_path / "one" / rel).read_bytes()).hexdigest()
+        second = hashlib.sha256((tmp_path / "two" / rel).read_bytes()).hexdigest()
+        assert first == second, rel
+
+
+def test_pdf_dates_come_from_content_not_the_clock(default_build):
+    import pypdf
+
+    doc = default_build.documents[0]
+    info = pypdf.PdfReader(str(doc.files["pdf"].path)).metadata
+    assert info["/CreationDate"] == "D:20261120"
+    assert info["/ModDate"] == "D:20261120"
+
+
+def test_a_tiny_second_project_builds_without_code_changes(tmp_path, root):
+    report = build(TINY, BuildOptions(out=tmp_path, templates=root / "templates"))
+    assert len(report.documents) == 6
+    leaflet = pdf_of(report, "flu-vaccine", "leaflet", "patient")
+    words = text(leaflet)
+    assert "The flu vaccine: what you need to know" in words
+    assert "A sore arm for a day or two is common." in words
+    assert "Clinically reviewed by Dr A. Example on 20 August 2026" in words
+    assert "Draft" not in words
+    assert leaflet.name == "leaflet-patient-a4.pdf"
+
+
+def test_manifest_lists_every_document_sorted(default_build):
+    import json
+
+    manifest = json.loads(default_build.manifest.read_text(encoding="utf-8"))
+    ids = [entry["id"] for entry in manifest["documents"]]
+    assert ids == sorted(ids) and len(ids) == 12
+    entry = manifest["documents"][0]
+    pdf = default_build.out / entry["files"]["pdf"]["path"]
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() == entry["files"]["pdf"]["sha256"]
+    assert entry["review_status"] == "draft"
+
+
+@pytest.mark.parametrize("scheme_url", [
+    "http://127.0.0.1:9/x.png", "https://example.org/x.css", "file:///etc/passwd",
+])
+def test_a_url_outside_the_project_is_refused_and_not_fetched(project_copy, tmp_path, scheme_url):
+    template = project_copy / "templates" / "leaflet.html.j2"
+    template.write_text(template.read_text().replace(
+        "{% block body %}", f'{{% block body %}}<img src="{scheme_url}" alt="x">', 1))
+    from leaflets.errors import ResourceRefused
+
+    with pytest.raises(ResourceRefused, match="refused to load") as exc:
+        build(project_copy, BuildOptions(out=tmp_path / "out", documents=("leaflet",), audiences=("patient",),
+                                         topics=("ketamine-infusion",)))
+    assert scheme_url.split("/")[2] in str(exc.value) or "passwd" in str(exc.value)
+    assert not list((tmp_path / "out").rglob("*.pdf"))
+
+
+def test_a_logo_reached_through_dotdot_is_refused(project_copy, tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG sentinel")
+    clinic = project_copy / "content" / "clinics" / "example.yaml"
+    clinic.write_text(clinic.read_text().replace("logo: example-logo.svg", "logo: ../../../secret.png"))
+    from leaflets.errors import ResourceRefused
+
+    with pytest.raises(ResourceRefused, match="outside the project"):
+        build(project_copy, BuildOptions(out=tmp_path / "out", audiences=("patient",)))
+
+
+def test_output_folder_that_is_a_file_is_a_clear_error(project_copy, tmp_path):
+    from leaflets.errors import OutputError
+
+    target = tmp_path / "not-a-folder"
+    target.write_text("x")
+    with pytest.raises(OutputError, match="expected an output folder, found a file"):
+        build(project_copy, BuildOptions(out=target))
+
+
+def test_no_partial_files_are_left_behind(default_build):
+    leftovers = [p for p in Path(default_build.out).rglob("*") if p.name.endswith(".part")]
+    assert leftovers == []
