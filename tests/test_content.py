@@ -1,0 +1,130 @@
+"""The ketamine and esketamine content: sourced, corrected, complete, and readable."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from conftest import pdf_of
+from leaflets.content import load_project
+from leaflets.errors import ContentError
+from leaflets.readability import score
+from leaflets.select import DocumentSpec, select
+from leaflets.sources import normalise_passage
+from pdfread import normalise, text
+
+PROSE = {"condition", "what-it-is", "benefits", "unknowns", "risks-long", "risks-rare", "who-should-not",
+         "before", "during", "after", "urgent-help", "key-points", "rights"}
+
+
+def test_every_seed_quote_stands_in_its_seed(root):
+    project = load_project(root)
+    quotes = [(s.id, src) for s in project.statements for src in s.sources if hasattr(src, "quote")]
+    assert len(quotes) >= 15
+    for sid, src in quotes:
+        assert project.seeds[src.seed].contains(src.quote), sid
+    for c in project.corrections:
+        assert project.seeds[c.seed].contains(c.quote), c.id
+
+
+def test_changing_one_letter_of_a_quote_fails_the_build_naming_the_statement(project_copy):
+    path = project_copy / "content" / "statements" / "session.yaml"
+    original = "The patient is closely monitored throughout the session"
+    path.write_text(path.read_text().replace(original, original.replace("closely", "clasely")))
+    with pytest.raises(ContentError) as exc:
+        load_project(project_copy)
+    [issue] = exc.value.issues
+    assert issue.path == "content/statements/session.yaml"
+    assert issue.where == "statement during-ketamine"
+    assert "expected the quoted passage to stand in seeds/003_9e6fefda3898cb54.txt" in issue.message
+
+
+def test_every_statement_a_patient_reads_has_a_source(root):
+    for s in load_project(root).statements:
+        assert s.sources, s.id
+
+
+def test_register_covers_every_seed_and_the_known_wrong_claims(root):
+    project = load_project(root)
+    assert len(project.corrections) >= 15
+    assert {c.seed for c in project.corrections} == set(project.seeds)
+    quotes = " ".join(c.quote for c in project.corrections)
+    for claim in ("activation of NMDA", "non-habit-forming", "contact Revive Ketamine Clinic today",
+                  "intramuscular ketamine infusions", "without suppressing vital functions"):
+        assert claim in quotes
+    assert {c.problem for c in project.corrections} == {
+        "wrong", "contradicted", "overclaim", "promotional", "outside-approved-use"}
+
+
+def test_patient_and_caregiver_documents_contain_no_corrected_claim(default_build, root):
+    project = load_project(root)
+    banned = ["non-habit-forming", "revolutionize", "game-changer", "breakthrough", "Revive",
+              "activation of NMDA", "intramuscular", "guaranteed", "cure"]
+    for doc in default_build.documents:
+        if doc.spec.audience == "clinician":
+            continue
+        words = text(doc.files["pdf"].path)
+        for c in project.corrections:
+            assert normalise(normalise_passage(c.quote)) not in words, (doc.spec, c.id)
+        for phrase in banned:
+            assert phrase.lower() not in words.lower(), (doc.spec, phrase)
+
+
+@pytest.mark.parametrize("topic", ["esketamine-nasal-spray", "ketamine-infusion"])
+def test_consent_covers_every_safety_fact(default_build, topic):
+    words = text(pdf_of(default_build, topic, "consent", "patient")).lower()
+    facts = {
+        "monitoring": "until staff say" if topic == "ketamine-infusion" else "at least 2 hours",
+        "blood pressure": "blood pressure",
+        "driving": "do not drive or use machines until the next day",
+        "transport": "someone else must take you home",
+        "who must not": "bleeding in the brain",
+        "pregnancy": "may harm an unborn baby",
+        "breastfeeding": "breastfeeding is not recommended",
+        "dependence": "dependence",
+        "bladder": "bladder",
+        "memory": "memory and thinking",
+        "breathing": "slow or shallow breathing",
+        "crisis line": "call or text 988",
+        "emergency": "call 911",
+        "alcohol": "do not drink alcohol",
+        "controlled": "controlled substances",
+        "suicide": "has not been shown to prevent suicide",
+    }
+    missing = [name for name, phrase in facts.items() if phrase not in words]
+    assert missing == []
+    if topic == "esketamine-nasal-spray":
+        for number in ("41 in 100", "29 in 100", "23 in 100", "18 in 100", "13 in 100", "8 in 100"):
+            assert number in words
+        assert "rems" in words and "under 25" in words
+    else:
+        assert "not approved" in words and "off-label" in words
+
+
+def test_uk_clinic_gets_uk_crisis_lines(project_copy, tmp_path):
+    clinic = project_copy / "content" / "clinics" / "example.yaml"
+    clinic.write_text(clinic.read_text().replace("region: US", "region: UK"))
+    project = load_project(project_copy)
+    spec = DocumentSpec("ketamine-infusion", "leaflet", "patient", "a4")
+    ids = [i.id for i in select(project, spec, project.clinics["example"]).section("urgent-help")]
+    assert "crisis-uk" in ids and "crisis-us" not in ids
+
+
+def test_patient_text_reads_at_grade_8_or_lower(root):
+    project = load_project(root)
+    terms = yaml.safe_load((root / "content" / "terms.yaml").read_text())["terms"]
+    for topic in project.topics:
+        for audience in ("patient", "caregiver"):
+            for document in ("leaflet", "consent"):
+                sel = select(project, DocumentSpec(topic, document, audience, "letter"), project.clinics["example"])
+                texts = [i.text for name, items in sel.sections.items() if name in PROSE
+                         for i in items if not i.label]
+                result = score(texts, terms)
+                assert result.sentences >= 30
+                assert result.grade <= 8, (topic, audience, document, result.grade, result.worst[:2])
+
+
+def test_readability_scores_harder_text_higher():
+    easy = score(["You can stop at any time. Ask us if you are not sure."])
+    hard = score(["Pharmacological interventions necessitate comprehensive multidisciplinary evaluation."])
+    assert hard.grade > 12 > 4 > easy.grade

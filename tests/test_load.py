@@ -1,0 +1,81 @@
+"""Reading content files: every problem at its file:line, all at once, nothing unsafe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leaflets.content import load_project
+from leaflets.errors import ContentError
+from leaflets.load import read_yaml
+
+
+def write(tmp_path: Path, body: str | bytes) -> Path:
+    path = tmp_path / "x.yaml"
+    path.write_bytes(body if isinstance(body, bytes) else body.encode())
+    return path
+
+
+@pytest.mark.parametrize("body, line, fragment", [
+    ("a: 1\nb: [1\n", 3, "YAML error"),
+    ("a: 1\na: 2\n", 2, "expected each key once, found 'a' again"),
+    ("x: !!python/object/apply:os.system ['echo hi']\n", 1, "expected plain YAML, found the tag"),
+    ("!!python/object/apply:os.system ['echo hi']\n", 1, "expected plain YAML, found the tag"),
+    ("a: !!binary aGk=\n", 1, "found the tag"),
+    ("", 1, "found an empty file"),
+    (b"a: 1\nb: \xff\n", 2, "expected UTF-8 text, found byte 0xff"),
+    ("<<: {a: 1}\n", 1, "merge key"),
+])
+def test_yaml_problems_are_reported_with_their_line(tmp_path, body, line, fragment):
+    doc = read_yaml(write(tmp_path, body))
+    [issue] = doc.issues
+    assert issue.line == line and fragment in issue.message
+    assert doc.data is None
+
+
+def test_alias_bombs_are_refused(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        levels.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]")
+    doc = read_yaml(write(tmp_path, "\n".join(levels) + "\n"))
+    assert doc.issues and "expected at most" in doc.issues[0].message
+
+
+def test_oversized_files_are_refused(tmp_path):
+    doc = read_yaml(write(tmp_path, "a: " + "x" * (1024 * 1024 + 1) + "\n"))
+    assert "expected a file of at most" in doc.issues[0].message
+
+
+def test_every_problem_is_reported_at_once(project_copy):
+    risks = project_copy / "content" / "statements" / "risks.yaml"
+    risks.write_text(risks.read_text().replace("section: risks-long", "section: later", 1))
+    about = project_copy / "content" / "statements" / "about.yaml"
+    about.write_text(about.read_text().replace("  - id: trd-definition\n", "  - id: key-choice\n", 1))
+    topic = project_copy / "content" / "topics" / "ketamine-infusion.yaml"
+    topic.write_text(topic.read_text() + "colour: blue\n")
+    other = project_copy / "content" / "topics" / "esketamine-nasal-spray.yaml"
+    other.write_text(other.read_text().replace("next_review: 2027-11-20", "next_review: 2026-01-01"))
+    with pytest.raises(ContentError) as exc:
+        load_project(project_copy)
+    messages = [str(i) for i in exc.value.issues]
+    assert any("risks.yaml:" in m and ".section:" in m and "'later'" in m for m in messages)
+    assert any("expected a unique id, found it also at content/statements/about.yaml:" in m for m in messages)
+    assert any("ketamine-infusion.yaml:" in m and "colour: expected no such field" in m for m in messages)
+    assert any("expected next_review after published" in m for m in messages)
+    assert all(m.startswith("content/") for m in messages), messages
+
+
+def test_unknown_reference_names_the_statement(project_copy):
+    path = project_copy / "content" / "statements" / "about.yaml"
+    assert "- ref: dea-schedules" in path.read_text()
+    path.write_text(path.read_text().replace("- ref: dea-schedules", "- ref: no-such-ref", 1))
+    with pytest.raises(ContentError, match="about.yaml:[0-9]+: statement key-controlled: expected a reference"):
+        load_project(project_copy)
+
+
+def test_approved_content_needs_a_named_reviewer(project_copy):
+    path = project_copy / "content" / "topics" / "ketamine-infusion.yaml"
+    path.write_text(path.read_text().replace("status: draft", "status: approved"))
+    with pytest.raises(ContentError, match="expected a reviewer and a date"):
+        load_project(project_copy)

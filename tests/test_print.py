@@ -1,0 +1,126 @@
+"""Print rules, read back from the PDFs: sizes, running lines, paper, tags, length, fingerprint."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import pdf_of
+from leaflets.render import fingerprint
+from pdfread import catalog, glyph_sizes, page_sizes, page_texts, text
+
+LETTER = (612.0, 792.0)
+A4 = (595.28, 841.89)
+
+
+def test_smallest_glyph_is_12pt_in_standard_print(default_build):
+    for doc in default_build.documents:
+        assert min(glyph_sizes(doc.files["pdf"].path)) >= 12, doc.spec
+
+
+def test_smallest_glyph_is_16pt_in_large_print(large_build):
+    for doc in large_build.documents:
+        assert doc.files["pdf"].path.name.endswith("-large.pdf")
+        assert min(glyph_sizes(doc.files["pdf"].path)) >= 16, doc.spec
+
+
+def test_every_page_carries_version_dates_page_x_of_y_and_draft_mark(default_build):
+    for doc in default_build.documents:
+        pages = page_texts(doc.files["pdf"].path)
+        for number, words in enumerate(pages, start=1):
+            assert "Version 0.1" in words, (doc.spec, number)
+            assert "Published 20 November 2026" in words
+            assert "Next review 20 November 2027" in words
+            assert f"Page {number} of {len(pages)}" in words
+            assert "Draft - not yet clinically reviewed" in words
+
+
+def test_consent_pages_carry_patient_identifier_lines(default_build):
+    for doc in default_build.documents:
+        if doc.spec.document != "consent":
+            continue
+        for words in page_texts(doc.files["pdf"].path):
+            assert "Patient name:" in words and "Date of birth:" in words and "Record number:" in words
+
+
+def test_page_sizes_match_the_paper(default_build, a4_build):
+    for report, size in ((default_build, LETTER), (a4_build, A4)):
+        for doc in report.documents:
+            for width, height in page_sizes(doc.files["pdf"].path):
+                assert (round(width), round(height)) == (round(size[0]), round(size[1])), doc.spec
+
+
+def test_tagged_pdf_has_language_title_and_structure(default_build):
+    import pypdf
+
+    for doc in default_build.documents[:4]:
+        root = catalog(doc.files["pdf"].path)
+        assert root["/Lang"] == "en"
+        assert bool(root["/MarkInfo"]["/Marked"])
+        assert "/StructTreeRoot" in root
+        assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+        reader = pypdf.PdfReader(str(doc.files["pdf"].path))
+        kind = "Patient information" if doc.spec.document == "leaflet" else "Consent discussion record"
+        if doc.spec.audience == "patient":
+            assert reader.metadata["/Title"].endswith(f"other treatment: {kind}")
+        assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+
+
+@pytest.mark.parametrize("report_name", ["default_build", "a4_build"])
+def test_patient_and_caregiver_leaflets_are_at_most_three_pages(request, report_name):
+    report = request.getfixturevalue(report_name)
+    for doc in report.documents:
+        if doc.spec.document == "leaflet" and doc.spec.audience != "clinician":
+            assert doc.files["pdf"].pages <= 3, (doc.spec, doc.files["pdf"].pages)
+
+
+def test_consent_sheet_has_every_section_in_order(default_build):
+    headings = ["Communication needs", "The decision", "Intended benefits", "Risks",
+                "Risks that matter to this patient", "Alternatives, including no treatment",
+                "Safety requirements", "What matters to the patient", "Questions asked and answers given",
+                "Teach-back", "The right to decide", "Time given to decide",
+                "Copy of this record given to the patient", "Signatures"]
+    for doc in default_build.documents:
+        if doc.spec.document != "consent" or doc.spec.audience != "patient":
+            continue
+        words = text(doc.files["pdf"].path)
+        positions = [words.find(h) for h in headings]
+        assert -1 not in positions, [h for h, p in zip(headings, positions, strict=True) if p < 0]
+        assert positions == sorted(positions)
+        for role in ("Patient", "Clinician", "Interpreter (if used)", "Witness (if local policy asks)"):
+            assert role in words
+        assert words.count("Signature:") == 4
+
+
+def test_consent_cites_the_fingerprint_of_the_leaflet_actually_built(default_build):
+    for topic in ("esketamine-nasal-spray", "ketamine-infusion"):
+        leaflet_txt = pdf_of(default_build, topic, "leaflet", "patient").with_suffix(".txt")
+        expected = fingerprint(leaflet_txt.read_text(encoding="utf-8"))
+        consent = text(pdf_of(default_build, topic, "consent", "patient"))
+        match = re.search(r"Fingerprint ([0-9a-f]{12})", consent)
+        assert match and match.group(1) == expected
+
+
+def test_signature_blocks_are_not_split_across_pages(default_build):
+    for doc in default_build.documents:
+        if doc.spec.document != "consent":
+            continue
+        for words in page_texts(doc.files["pdf"].path):
+            for role in ("Interpreter (if used)", "Witness (if local policy asks)"):
+                if role in words:
+                    after = words[words.index(role):]
+                    assert "Date and time:" in after, (doc.spec, role)
+
+
+def test_no_heading_is_left_alone_at_a_page_foot(default_build):
+    import pypdfium2 as pdfium
+
+    for doc in default_build.documents:
+        pdf = pdfium.PdfDocument(str(doc.files["pdf"].path))
+        for page in pdf:
+            lines = [line.strip() for line in page.get_textpage().get_text_bounded().splitlines() if line.strip()]
+            body = [line for line in lines if not line.startswith(("Published", "Next review", "Page "))]
+            assert body[-1] not in {"Before", "During", "After", "Longer-term risks", "Serious but rare risks",
+                                    "What is not known", "On the day of treatment"}, (doc.spec, body[-1])
+        pdf.close()
