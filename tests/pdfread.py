@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import Path
 
 import pypdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from leaflets.pdftext import normalise_text as normalise
+from leaflets.pdftext import page_texts
+from leaflets.pdftext import pdf_text as text
 
-def normalise(text: str) -> str:
-    """NFKC, re-join words hyphenated across lines, fold quotes, collapse whitespace."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\u00ad", "")
-    text = re.sub(r"\x02\s*", "-", text)  # pdfium marks a hyphen that ends a line as U+0002
-    text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1-\2", text)
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'}))
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def page_texts(path: Path) -> list[str]:
-    """Return the normalised text of each page."""
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return [normalise(page.get_textpage().get_text_bounded()) for page in pdf]
-    finally:
-        pdf.close()
-
-
-def text(path: Path) -> str:
-    """Return the whole document's normalised text."""
-    return " ".join(page_texts(path))
+__all__ = ["normalise", "page_texts", "text", "glyph_sizes", "page_sizes", "catalog"]
 
 
 def glyph_sizes(path: Path) -> list[float]:

@@ -97,7 +97,7 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
     maker = PdfMaker(roots=run.roots, base_url=templates.as_uri() + "/")
     built = [_write_document(run, spec, maker) for spec in specs]
     inputs = inputs_fingerprint(project, templates, clinic)
-    manifest = write_manifest(run.out, built, inputs)
+    manifest = write_manifest(run.out, built, inputs, clinic.id)
     return BuildReport(out=run.out, documents=tuple(built), manifest=manifest, inputs=inputs)
 
 
@@ -257,12 +257,12 @@ def inputs_fingerprint(project: Project, templates: Path, clinic: Clinic) -> str
     return digest.hexdigest()[:16]
 
 
-def write_manifest(out: Path, built: list[BuiltDocument], inputs: str) -> Path:
+def write_manifest(out: Path, built: list[BuiltDocument], inputs: str, clinic: str) -> Path:
     """Write output/manifest.json: one sorted entry per document, merged with earlier builds."""
     path = out / MANIFEST
     entries = _previous_entries(path, out)
     for doc in built:
-        entries[f"{doc.spec.topic}/{doc.spec.stem}"] = _entry(out, doc, inputs)
+        entries[f"{doc.spec.topic}/{doc.spec.stem}"] = {**_entry(out, doc, inputs), "clinic": clinic}
     body = {"documents": [entries[k] for k in sorted(entries)]}
     write_atomic(path, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return path

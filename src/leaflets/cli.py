@@ -111,3 +111,34 @@ def list_(project: Path) -> None:
     click.echo(f"audiences: {', '.join(AUDIENCES)}")
     click.echo(f"formats: {', '.join(FORMATS)}")
     click.echo(f"papers: {', '.join(PAPERS)}")
+
+
+@main.command()
+@project_option
+@click.option("--topic", "topics", multiple=True, metavar="ID", help="Topic to check (repeatable; default: all).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="Findings as lines of text, or as JSON for CI.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Judge review dates as of this day (default: today).")
+@click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Build folder for the completeness gate (default: output/ in the project).")
+def check(project: Path, topics: tuple[str, ...], strict: bool, output_format: str,
+          today: object, build_dir: Path | None) -> None:
+    """Run the quality gates: schema, provenance, readability, claims, numbers, balance, review, completeness.
+
+    One line per finding: FILE:LINE: SEVERITY: RULE: WHERE: MESSAGE. Errors exit 1; warnings exit 0
+    unless --strict.
+    """
+    from leaflets.check import format_issue, run_checks
+
+    day = today.date() if today is not None else None  # type: ignore[attr-defined]
+    report = run_checks(project, tuple(topics), today=day, build_dir=build_dir)
+    if output_format == "json":
+        click.echo(report.as_json())
+    else:
+        for issue in report.issues:
+            click.echo(format_issue(issue))
+        click.echo(f"{report.errors} errors, {report.warnings} warnings.")
+    if report.failed(strict):
+        raise SystemExit(1)

@@ -24,6 +24,11 @@ class Place:
     path: str
     line: int
     file: Path
+    fields: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def at(self, name: str) -> Place:
+        """Return the place of field `name` (or this item's own place when it has no line)."""
+        return Place(self.path, self.fields.get(name, self.line), self.file)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Project:
     corrections: tuple[Correction, ...]
     seeds: dict[str, SeedText]
     places: dict[str, Place] = field(default_factory=dict)
+    topic_places: dict[str, Place] = field(default_factory=dict)
 
     @property
     def content_dir(self) -> Path:
@@ -109,6 +115,7 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
         corrections=tuple(c for c, _ in corrections),
         seeds=seeds,
         places={s.id: p for s, p in statements},
+        topic_places={t.id: p for t, p in topics},
     )
     issues.extend(_cross_check(project, topics, statements, references, corrections, clinics))
     if any(i.severity == "error" for i in issues):
@@ -142,7 +149,8 @@ class _Loader:
             for loc, data in _entries(doc, key, self.issues):
                 item = validate_item(model, doc, loc, data, self.issues)
                 if item is not None:
-                    place = Place(doc.shown, doc.line_of(loc), path)
+                    fields = {str(k[-1]): n for k, n in doc.lines.items() if len(k) == len(loc) + 1 and k[:-1] == loc}
+                    place = Place(doc.shown, doc.line_of(loc), path, fields)
                     out.append((item, place))
         return out
 

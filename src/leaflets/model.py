@@ -94,6 +94,7 @@ class Statement(_Strict):
     topics: list[Id] | None = None
     documents: list[DocumentKind] | None = None
     regions: list[Short] | None = None
+    no_treatment: bool = False
 
     def applies_to(self, topic: str, document: DocumentKind, region: str) -> bool:
         """Say whether this statement belongs in `document` for `topic` in `region`."""

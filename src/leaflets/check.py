@@ -1,0 +1,285 @@
+"""Quality gates a content editor runs before printing: each finding an Issue with a rule id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from leaflets.content import Place, Project, load_project
+from leaflets.errors import ContentError, Issue, display_path
+from leaflets.load import read_yaml
+from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, Statement
+from leaflets.readability import score, sentence_grade, sentences
+from leaflets.select import DocumentSpec, Selection, select
+
+#: Rule ids, in the order they run; documented in the README.
+RULES = ("schema", "provenance", "readability", "claims", "numbers", "balance", "review", "completeness")
+
+READERS: tuple[Audience, ...] = ("patient", "caregiver")
+PROSE = frozenset({"condition", "what-it-is", "decision", "how-it-works", "benefits", "unknowns", "risks-day",
+                   "risks-long", "risks-rare", "who-should-not", "before", "during", "after", "safety",
+                   "urgent-help", "key-points", "rights"})
+GRADE_ERROR = 8.0
+GRADE_WARNING = 6.0
+SENTENCE_WARNING = 12.0
+MIN_SENTENCE_WORDS = 8  # a grade for a shorter sentence is mostly noise
+REVIEW_SOON_DAYS = 30
+
+_ONE_IN_N = re.compile(r"\b1 in (?!100\b)[\d,]+\b")
+_PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s*(?:%|percent\b|per cent\b)")
+_BAND = re.compile(r"\b(very common|common|uncommon|rare|very rare)\b", re.IGNORECASE)
+_IN_100 = re.compile(r"\b\d+ in 100\b")
+_TIME_FRAME = re.compile(r"\b\d+[- ](?:hour|day|week|month|year)s?\b|\bafter \d+\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Every finding, and whether they should fail the run."""
+
+    issues: tuple[Issue, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.issues if i.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for i in self.issues if i.severity == "warning")
+
+    def failed(self, strict: bool) -> bool:
+        return self.errors > 0 or (strict and self.warnings > 0)
+
+    def as_json(self) -> str:
+        return json.dumps({"errors": self.errors, "warnings": self.warnings,
+                           "findings": [asdict(i) for i in self.issues]}, indent=2, sort_keys=True)
+
+
+def format_issue(issue: Issue) -> str:
+    """Write a finding as `file:line: severity: rule-id: where: message`."""
+    where = f"{issue.where}: " if issue.where else ""
+    return f"{issue.path}:{issue.line}: {issue.severity}: {issue.rule}: {where}{issue.message}"
+
+
+def run_checks(root: Path, topics: tuple[str, ...] = (), today: dt.date | None = None,
+               build_dir: Path | None = None) -> CheckReport:
+    """Run every gate over the project at `root` (and a build of it, if there is one)."""
+    try:
+        project = load_project(root)
+    except ContentError as exc:
+        return CheckReport(tuple(exc.issues))
+    chosen = tuple(sorted(topics or project.topics))
+    unknown = [t for t in chosen if t not in project.topics]
+    if unknown:
+        return CheckReport((Issue("--topic", 0, "", f"expected one of {', '.join(sorted(project.topics))}, "
+                                  f"found {', '.join(unknown)}", rule="schema"),))
+    issues: list[Issue] = []
+    issues += check_readability(project, chosen)
+    issues += check_claims(project, chosen)
+    issues += check_numbers(project, chosen)
+    issues += check_balance(project, chosen)
+    issues += check_review(project, chosen, today or dt.date.today())
+    issues += check_completeness(project, chosen, build_dir or project.root / "output")
+    order = {rule: n for n, rule in enumerate(RULES)}
+    return CheckReport(tuple(sorted(issues, key=lambda i: (order[i.rule], i.path, i.line, i.message))))
+
+
+def _selections(project: Project, topics: tuple[str, ...],
+                audiences: tuple[Audience, ...] = READERS) -> Iterator[Selection]:
+    clinic = _default_clinic(project)
+    for topic in topics:
+        for document in DOCUMENTS:
+            for audience in audiences:
+                yield select(project, DocumentSpec(topic, document, audience, clinic.paper), clinic)
+
+
+def _default_clinic(project: Project) -> Clinic:
+    from leaflets.build import DEFAULT_CLINIC
+
+    return project.clinics.get(DEFAULT_CLINIC) or project.clinics[sorted(project.clinics)[0]]
+
+
+def _statements(project: Project, topics: tuple[str, ...]) -> list[Statement]:
+    return [s for s in project.statements if s.topics is None or any(t in s.topics for t in topics)]
+
+
+def _at(place: Place, where: str, message: str, rule: str, severity: str = "error") -> Issue:
+    return Issue(place.path, place.line, where, message, severity, rule)  # type: ignore[arg-type]
+
+
+def _terms(project: Project) -> list[str]:
+    path = project.content_dir / "terms.yaml"
+    if not path.exists():
+        return []
+    data = read_yaml(path, project.root).data
+    return [str(t) for t in (data or {}).get("terms", [])] if isinstance(data, dict) else []
+
+
+def check_readability(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """Grade each patient and caregiver document's prose; point at the hardest sentences."""
+    terms = _terms(project)
+    known = frozenset(t.lower() for t in terms)
+    issues = []
+    for sel in _selections(project, topics):
+        items = [i for name, group in sel.sections.items() if name in PROSE for i in group if not i.label]
+        result = score((i.text for i in items), terms)
+        if result.grade <= GRADE_WARNING:
+            continue
+        hardest = max(items, key=lambda i: max((sentence_grade(s, known) for s in sentences(i.text)), default=0))
+        place = project.places[hardest.id]
+        severity = "error" if result.grade > GRADE_ERROR else "warning"
+        limit = GRADE_ERROR if severity == "error" else GRADE_WARNING
+        issues.append(_at(project.topic_places[sel.spec.topic], f"{sel.spec.document}/{sel.spec.audience}",
+                          f"expected Flesch-Kincaid grade {limit:g} or lower, found {result.grade} "
+                          f"(SMOG {result.smog}, {result.sentences} sentences; explained terms in "
+                          f"content/terms.yaml count as one syllable); hardest: statement {hardest.id} "
+                          f"at {place.path}:{place.line}", "readability", severity))
+    for s in _statements(project, topics):
+        for audience in READERS:
+            text = s.text.for_audience(audience)
+            if not text or s.label or s.section not in PROSE or (audience == "caregiver" and not s.text.caregiver):
+                continue
+            for sentence in sentences(text):
+                grade = sentence_grade(sentence, known)
+                if grade > SENTENCE_WARNING and len(sentence.split()) >= MIN_SENTENCE_WORDS:
+                    issues.append(_at(project.places[s.id], f"statement {s.id} ({audience})",
+                                      f"hard sentence (grade {grade}): {sentence!r}", "readability", "warning"))
+    return _unique(issues)
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    seen: set[tuple[str, int, str]] = set()
+    out = []
+    for issue in issues:
+        key = (issue.path, issue.line, issue.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return out
+
+
+def _claim_patterns(project: Project) -> list[tuple[re.Pattern[str], str, str]]:
+    path = project.content_dir / "claims.yaml"
+    if not path.exists():
+        return []
+    data = read_yaml(path, project.root).data
+    out = []
+    for entry in (data or {}).get("claims", []) if isinstance(data, dict) else []:
+        phrase = str(entry.get("phrase", "")) if isinstance(entry, dict) else str(entry)
+        why = str(entry.get("why", "")) if isinstance(entry, dict) else ""
+        body = r"[^.!?]{0,60}?".join(re.escape(part) for part in phrase.split("*"))
+        out.append((re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE), phrase, why))
+    return out
+
+
+def check_claims(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """Flag hype, absolute promises and advertising listed in content/claims.yaml."""
+    patterns = _claim_patterns(project)
+    issues = []
+    for s in _statements(project, topics):
+        for audience in AUDIENCES:
+            text = " ".join(filter(None, (s.label, s.text.for_audience(audience))))
+            for pattern, phrase, why in patterns:
+                found = pattern.search(text)
+                if found:
+                    issues.append(_at(project.places[s.id], f"statement {s.id} ({audience})",
+                                      f"'{found.group(0)}' does not belong in patient material ({why}; "
+                                      f"listed as '{phrase}' in content/claims.yaml)", "claims"))
+    return _unique(issues)
+
+
+def check_numbers(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """Probabilities as 'N in 100': flag '1 in N', bare percentages, and word bands with no number."""
+    issues = []
+    for s in _statements(project, topics):
+        for audience in READERS:
+            text = s.text.for_audience(audience) or ""
+            where = f"statement {s.id} ({audience})"
+            place = project.places[s.id]
+            for found in _ONE_IN_N.finditer(text):
+                issues.append(_at(place, where, f"expected 'N in 100' (one denominator), found '{found.group(0)}'",
+                                  "numbers"))
+            for found in _PERCENT.finditer(text):
+                issues.append(_at(place, where, f"expected 'N in 100', found a percentage '{found.group(0)}'",
+                                  "numbers"))
+            band = _BAND.search(text)
+            if band and not _IN_100.search(text):
+                issues.append(_at(place, where, f"expected a number beside '{band.group(0)}' (such as "
+                                  "'about 10 in 100'), found none", "numbers", "warning"))
+    for sel in _selections(project, topics):
+        for name, items in sel.sections.items():
+            texts = " ".join(i.text for i in items)
+            if _IN_100.search(texts) and not _TIME_FRAME.search(texts):
+                first = next(i for i in items if _IN_100.search(i.text))
+                issues.append(_at(project.places[first.id], f"{sel.spec.document}/{sel.spec.audience} {name}",
+                                  "expected a time frame (such as 'in 4 weeks') with these numbers, found none",
+                                  "numbers", "warning"))
+    return _unique(issues)
+
+
+def check_balance(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """Each document shows benefits and harms, and alternatives including no treatment."""
+    issues = []
+    for sel in _selections(project, topics, AUDIENCES):
+        where = f"{sel.spec.document}/{sel.spec.audience}"
+        place = project.topic_places[sel.spec.topic]
+        missing = []
+        if not sel.section("benefits"):
+            missing.append("benefits")
+        if not (sel.section("risks-day") or sel.section("risks-long") or sel.section("risks-rare")):
+            missing.append("harms")
+        if not sel.section("options"):
+            missing.append("alternatives")
+        no_change = {s.id for s in project.statements if s.no_treatment}
+        if not any(i.id in no_change for i in sel.section("options")):
+            missing.append("a no-treatment option (a statement with no_treatment: true)")
+        if missing:
+            issues.append(_at(place, where, f"expected {', '.join(missing)}, found none", "balance"))
+    return issues
+
+
+def check_review(project: Project, topics: tuple[str, ...], today: dt.date) -> list[Issue]:
+    """Overdue review is an error, review within 30 days or draft status a warning."""
+    issues = []
+    for topic_id in topics:
+        topic = project.topics[topic_id]
+        place = project.topic_places[topic_id]
+        days = (topic.next_review - today).days
+        if days < 0:
+            issues.append(_at(place.at("next_review"), "next_review", f"expected a review date after {today}, found "
+                              f"{topic.next_review} ({-days} days overdue)", "review"))
+        elif days <= REVIEW_SOON_DAYS:
+            issues.append(_at(place.at("next_review"), "next_review", f"review due in {days} days ({topic.next_review})",
+                              "review", "warning"))
+        if topic.review.status == "draft":
+            issues.append(_at(place.at("review"), "review.status", "draft: not yet clinically reviewed; documents carry "
+                              "the draft mark", "review", "warning"))
+    return issues
+
+
+def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Path) -> list[Issue]:
+    """Every statement selected for a built PDF appears in the text read back from it."""
+    manifest = build_dir / "manifest.json"
+    if not manifest.is_file():
+        return []
+    from leaflets.pdftext import normalise_text, pdf_text
+
+    entries = json.loads(manifest.read_text(encoding="utf-8")).get("documents", [])
+    issues = []
+    for entry in entries:
+        if entry.get("topic") not in topics or "pdf" not in entry.get("files", {}):
+            continue
+        path = build_dir / entry["files"]["pdf"]["path"]
+        spec = DocumentSpec(entry["topic"], entry["document"], entry["audience"], entry["paper"],
+                            bool(entry.get("large_print")))
+        clinic = project.clinics.get(entry.get("clinic", "")) or _default_clinic(project)
+        words = pdf_text(path) if path.is_file() else ""
+        for item in select(project, spec, clinic).items:
+            if normalise_text(item.text) not in words:
+                issues.append(_at(project.places[item.id], f"statement {item.id}",
+                                  f"expected its text in {path}, found it missing (rebuild, or a layout "
+                                  "problem lost it)", "completeness"))
+    return issues
