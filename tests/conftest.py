@@ -10,6 +10,12 @@ import pytest
 from leaflets.build import BuildOptions, BuildReport, build
 
 ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite tests/golden/ from this build, on purpose, instead of comparing.")
 TINY = ROOT / "tests" / "projects" / "tiny"
 
 

@@ -142,3 +142,47 @@ def check(project: Path, topics: tuple[str, ...], strict: bool, output_format: s
         click.echo(f"{report.errors} errors, {report.warnings} warnings.")
     if report.failed(strict):
         raise SystemExit(1)
+
+
+@main.command()
+@project_option
+@click.argument("old", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("new", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--rev", "revs", multiple=True, metavar="REV",
+              help="Build git revision REV (twice: old then new; WORKTREE means the files as they are now).")
+@click.option("--report", type=click.Path(file_okay=False, path_type=Path), default=Path("diff"),
+              show_default=True, help="Folder for the HTML report (index.html and page pictures).")
+def diff(project: Path, old: Path | None, new: Path | None, revs: tuple[str, ...], report: Path) -> None:
+    """Compare two builds: OLD and NEW folders, or --rev A --rev B. Exit 0 if nothing changed, 1 if something did."""
+    from leaflets.diff import compare, compare_revisions, write_html
+
+    if revs and (old or new):
+        raise click.UsageError("give either OLD and NEW folders or two --rev options, not both")
+    if revs:
+        if len(revs) != 2:
+            raise click.UsageError(f"expected two --rev options (old, new), found {len(revs)}")
+        result = compare_revisions(project, revs[0], revs[1])
+    elif old and new:
+        result = compare(old, new)
+    else:
+        raise click.UsageError("expected OLD and NEW build folders, or --rev A --rev B")
+    for doc in result.documents:
+        pages = f" (pages {', '.join(str(p.number) for p in doc.pages)})" if doc.pages else ""
+        click.echo(f"{doc.status:9} {doc.name}{pages}")
+        for line in doc.text_diff:
+            click.echo(f"    {line}")
+    index = write_html(result, report)
+    counts = {s: len(result.with_status(s)) for s in ("changed", "added", "removed", "unchanged")}
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f". Report: {index}")
+    if result.changed:
+        raise SystemExit(1)
+
+
+@main.command("pdftext")
+@click.argument("pdf", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def pdftext(pdf: Path) -> None:
+    """Print a PDF's text, one page a paragraph (for `git diff` of PDFs: see the README)."""
+    from leaflets.pdftext import page_texts
+
+    for number, words in enumerate(page_texts(pdf), start=1):
+        click.echo(f"--- page {number}\n{words}")
