@@ -14,8 +14,13 @@ GOLDEN = ROOT / "tests" / "golden"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="Rewrite tests/golden/ from this build, on purpose, instead of comparing.")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ from this build, on purpose, instead of comparing.",
+    )
+
+
 TINY = ROOT / "tests" / "projects" / "tiny"
 
 
@@ -40,7 +45,10 @@ def a4_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
 @pytest.fixture(scope="session")
 def large_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
     out = tmp_path_factory.mktemp("large")
-    return build(ROOT, BuildOptions(out=out, large_print=True, audiences=("patient",), formats=("pdf", "txt")))
+    return build(
+        ROOT,
+        BuildOptions(out=out, large_print=True, audiences=("patient",), formats=("pdf", "txt")),
+    )
 
 
 @pytest.fixture

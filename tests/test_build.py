@@ -13,7 +13,7 @@ from conftest import TINY, pdf_of
 from leaflets.build import BuildOptions, build
 from leaflets.content import load_project
 from leaflets.model import AUDIENCES, DOCUMENTS
-from leaflets.select import DocumentSpec, select
+from leaflets.select import select
 from pdfread import normalise, page_texts, text
 
 
@@ -34,8 +34,11 @@ def test_each_pdf_holds_its_title_headings_and_statements(default_build, root):
         words = text(doc.files["pdf"].path)
         title = project.topics[spec.topic].title.for_audience(spec.audience)
         assert normalise(title) in words, spec
-        for heading in ("key-points", "options", "urgent-help") if spec.document == "leaflet" else (
-            "decision", "alternatives", "teach-back", "signatures"):
+        for heading in (
+            ("key-points", "options", "urgent-help")
+            if spec.document == "leaflet"
+            else ("decision", "alternatives", "teach-back", "signatures")
+        ):
             assert normalise(project.string(heading, spec.audience)) in words, (spec, heading)
         for item in select(project, spec, clinic).items:
             assert normalise(item.text) in words, (spec, item.id)
@@ -107,18 +110,31 @@ def test_manifest_lists_every_document_sorted(default_build):
     assert entry["review_status"] == "draft"
 
 
-@pytest.mark.parametrize("scheme_url", [
-    "http://127.0.0.1:9/x.png", "https://example.org/x.css", "file:///etc/passwd",
-])
+@pytest.mark.parametrize(
+    "scheme_url",
+    [
+        "http://127.0.0.1:9/x.png",
+        "https://example.org/x.css",
+        "file:///etc/passwd",
+    ],
+)
 def test_a_url_outside_the_project_is_refused_and_not_fetched(project_copy, tmp_path, scheme_url):
     template = project_copy / "templates" / "leaflet.html.j2"
-    template.write_text(template.read_text().replace(
-        "{% block body %}", f'{{% block body %}}<img src="{scheme_url}" alt="x">', 1))
+    template.write_text(
+        template.read_text().replace("{% block body %}", f'{{% block body %}}<img src="{scheme_url}" alt="x">', 1)
+    )
     from leaflets.errors import ResourceRefused
 
     with pytest.raises(ResourceRefused, match="refused to load") as exc:
-        build(project_copy, BuildOptions(out=tmp_path / "out", documents=("leaflet",), audiences=("patient",),
-                                         topics=("ketamine-infusion",)))
+        build(
+            project_copy,
+            BuildOptions(
+                out=tmp_path / "out",
+                documents=("leaflet",),
+                audiences=("patient",),
+                topics=("ketamine-infusion",),
+            ),
+        )
     assert scheme_url.split("/")[2] in str(exc.value) or "passwd" in str(exc.value)
     assert not list((tmp_path / "out").rglob("*.pdf"))
 

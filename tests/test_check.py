@@ -34,23 +34,35 @@ def test_real_content_passes_with_no_errors(root):
 
 
 def test_schema_reports_every_loader_problem(project_copy):
-    edit(project_copy / "content" / "statements" / "risks.yaml", "section: risks-long", "section: soon")
+    edit(
+        project_copy / "content" / "statements" / "risks.yaml",
+        "section: risks-long",
+        "section: soon",
+    )
     [issue] = findings(project_copy, "schema")
     assert issue.path == "content/statements/risks.yaml" and issue.line > 1
 
 
 def test_provenance_trips_on_a_changed_quote(project_copy):
-    edit(project_copy / "content" / "statements" / "benefits.yaml", "with effects lasting up to a week",
-         "with effects lasting up to a month")
+    edit(
+        project_copy / "content" / "statements" / "benefits.yaml",
+        "with effects lasting up to a week",
+        "with effects lasting up to a month",
+    )
     [issue] = findings(project_copy, "provenance")
     assert issue.where == "statement unknown-fades" and "seeds/002_424da29805c23caf.txt" in issue.message
 
 
 def test_readability_flags_a_hard_sentence_and_a_hard_document(project_copy):
-    hard = ("Pharmacological intervention necessitates comprehensive multidisciplinary evaluation, "
-            "individualized monitoring, and considerable organizational coordination. ") * 6
-    edit(project_copy / "content" / "statements" / "about.yaml",
-         '"Treatment-resistant depression is depression', f'"{hard}Treatment-resistant depression is depression')
+    hard = (
+        "Pharmacological intervention necessitates comprehensive multidisciplinary evaluation, "
+        "individualized monitoring, and considerable organizational coordination. "
+    ) * 6
+    edit(
+        project_copy / "content" / "statements" / "about.yaml",
+        '"Treatment-resistant depression is depression',
+        f'"{hard}Treatment-resistant depression is depression',
+    )
     issues = findings(project_copy, "readability")
     sentence = [i for i in issues if i.where == "statement trd-definition (patient)"]
     assert sentence and sentence[0].path == "content/statements/about.yaml" and sentence[0].severity == "warning"
@@ -59,8 +71,11 @@ def test_readability_flags_a_hard_sentence_and_a_hard_document(project_copy):
 
 
 def test_claims_flags_hype_with_phrase_and_statement(project_copy):
-    edit(project_copy / "content" / "statements" / "benefits.yaml", '"If it helps, you may feel better',
-         '"This breakthrough is guaranteed to cure you. If it helps, you may feel better')
+    edit(
+        project_copy / "content" / "statements" / "benefits.yaml",
+        '"If it helps, you may feel better',
+        '"This breakthrough is guaranteed to cure you. If it helps, you may feel better',
+    )
     issues = findings(project_copy, "claims")
     phrases = sorted({re.search(r"'([^']+)' does not belong", i.message).group(1).lower() for i in issues})
     assert phrases == ["breakthrough", "cure", "guaranteed"]
@@ -68,8 +83,11 @@ def test_claims_flags_hype_with_phrase_and_statement(project_copy):
 
 
 def test_claims_flags_advertising_with_a_wildcard(project_copy):
-    edit(project_copy / "content" / "statements" / "benefits.yaml", '"If it helps, you may feel better',
-         '"Contact Sunny Clinic today. If it helps, you may feel better')
+    edit(
+        project_copy / "content" / "statements" / "benefits.yaml",
+        '"If it helps, you may feel better',
+        '"Contact Sunny Clinic today. If it helps, you may feel better',
+    )
     assert any("Contact Sunny Clinic today" in i.message for i in findings(project_copy, "claims"))
 
 
@@ -77,14 +95,20 @@ def test_clean_text_trips_no_claim(root):
     assert findings(root, "claims") == []
 
 
-@pytest.mark.parametrize("text, fragment, severity", [
-    ("About 1 in 20 people feel dizzy.", "found '1 in 20'", "error"),
-    ("About 5% of people feel dizzy.", "found a percentage '5%'", "error"),
-    ("Feeling dizzy is common.", "expected a number beside 'common'", "warning"),
-])
+@pytest.mark.parametrize(
+    "text, fragment, severity",
+    [
+        ("About 1 in 20 people feel dizzy.", "found '1 in 20'", "error"),
+        ("About 5% of people feel dizzy.", "found a percentage '5%'", "error"),
+        ("Feeling dizzy is common.", "expected a number beside 'common'", "warning"),
+    ],
+)
 def test_numbers_flags_other_denominators_percentages_and_bare_bands(project_copy, text, fragment, severity):
-    edit(project_copy / "content" / "statements" / "benefits.yaml", '"Nobody can tell in advance who will be helped."',
-         f'"Nobody can tell in advance who will be helped. {text}"')
+    edit(
+        project_copy / "content" / "statements" / "benefits.yaml",
+        '"Nobody can tell in advance who will be helped."',
+        f'"Nobody can tell in advance who will be helped. {text}"',
+    )
     issues = [i for i in findings(project_copy, "numbers") if i.where == "statement unknown-who (patient)"]
     assert len(issues) == 1 and fragment in issues[0].message and issues[0].severity == severity
 
@@ -103,17 +127,24 @@ def test_balance_needs_a_no_treatment_option(project_copy):
 def test_balance_needs_harms(project_copy):
     for name in ("risks.yaml",):
         path = project_copy / "content" / "statements" / name
-        body = path.read_text().replace("section: risks-day", "section: during") \
-            .replace("section: risks-long", "section: during").replace("section: risks-rare", "section: during")
+        body = (
+            path.read_text()
+            .replace("section: risks-day", "section: during")
+            .replace("section: risks-long", "section: during")
+            .replace("section: risks-rare", "section: during")
+        )
         path.write_text(body)
     issues = findings(project_copy, "balance")
     assert issues and all("harms" in i.message for i in issues)
 
 
-@pytest.mark.parametrize("today, severity, fragment", [
-    (dt.date(2027, 12, 1), "error", "days overdue"),
-    (dt.date(2027, 11, 1), "warning", "review due in 19 days"),
-])
+@pytest.mark.parametrize(
+    "today, severity, fragment",
+    [
+        (dt.date(2027, 12, 1), "error", "days overdue"),
+        (dt.date(2027, 11, 1), "warning", "review due in 19 days"),
+    ],
+)
 def test_review_dates(root, today, severity, fragment):
     issues = [i for i in findings(root, "review", today=today) if i.where == "next_review"]
     assert len(issues) == 2 and all(i.severity == severity and fragment in i.message for i in issues)
@@ -121,8 +152,11 @@ def test_review_dates(root, today, severity, fragment):
 
 def test_review_draft_is_a_warning_and_approved_is_not(project_copy):
     assert all(i.severity == "warning" for i in findings(project_copy, "review"))
-    edit(project_copy / "content" / "topics" / "ketamine-infusion.yaml", "status: draft",
-         "status: approved\n  reviewer: Dr Test\n  date: 2026-11-21")
+    edit(
+        project_copy / "content" / "topics" / "ketamine-infusion.yaml",
+        "status: draft",
+        "status: approved\n  reviewer: Dr Test\n  date: 2026-11-21",
+    )
     assert [i.path for i in findings(project_copy, "review")] == ["content/topics/esketamine-nasal-spray.yaml"]
 
 
@@ -142,14 +176,27 @@ def test_completeness_finds_text_missing_from_the_built_pdf(default_build, root,
 
 def test_cli_done_when_scenario_names_each_problem_and_exits_1(project_copy):
     stmts = project_copy / "content" / "statements"
-    edit(stmts / "benefits.yaml", '"If it helps, you may feel better', '"It is a miracle. If it helps, you may feel better')
-    edit(stmts / "benefits.yaml", '"Nobody can tell in advance who will be helped."',
-         '"Nobody can tell in advance who will be helped. About 1 in 20 people are helped."')
-    edit(stmts / "session.yaml", '"You may feel strange, dreamy or disconnected.',
-         '"Unanticipated psychological reactions necessitate immediate communication with supervising personnel. '
-         'You may feel strange, dreamy or disconnected.')
-    edit(project_copy / "content" / "topics" / "ketamine-infusion.yaml",
-         "published: 2026-11-20\nnext_review: 2027-11-20", "published: 2025-10-01\nnext_review: 2026-10-01")
+    edit(
+        stmts / "benefits.yaml",
+        '"If it helps, you may feel better',
+        '"It is a miracle. If it helps, you may feel better',
+    )
+    edit(
+        stmts / "benefits.yaml",
+        '"Nobody can tell in advance who will be helped."',
+        '"Nobody can tell in advance who will be helped. About 1 in 20 people are helped."',
+    )
+    edit(
+        stmts / "session.yaml",
+        '"You may feel strange, dreamy or disconnected.',
+        '"Unanticipated psychological reactions necessitate immediate communication with supervising personnel. '
+        "You may feel strange, dreamy or disconnected.",
+    )
+    edit(
+        project_copy / "content" / "topics" / "ketamine-infusion.yaml",
+        "published: 2026-11-20\nnext_review: 2027-11-20",
+        "published: 2025-10-01\nnext_review: 2026-10-01",
+    )
     result = CliRunner().invoke(main, ["check", "--project", str(project_copy), "--today", "2026-11-22"])
     assert result.exit_code == 1
     lines = result.output.splitlines()
@@ -157,25 +204,41 @@ def test_cli_done_when_scenario_names_each_problem_and_exits_1(project_copy):
     assert all(line_re.match(line) for line in lines[:-1]), lines
     assert any(": error: claims: statement benefit-onset (patient): 'miracle'" in line for line in lines)
     assert any(": error: numbers: statement unknown-who (patient)" in line and "'1 in 20'" in line for line in lines)
-    assert any(line.startswith("content/topics/ketamine-infusion.yaml:9: error: review: next_review:") for line in lines)
+    assert any(
+        line.startswith("content/topics/ketamine-infusion.yaml:9: error: review: next_review:") for line in lines
+    )
     assert any("session.yaml:" in line and "readability: statement during-feelings" in line for line in lines)
 
 
 def test_json_output_parses_and_matches_the_text(project_copy):
-    edit(project_copy / "content" / "statements" / "benefits.yaml", '"If it helps', '"A miracle. If it helps')
+    edit(
+        project_copy / "content" / "statements" / "benefits.yaml",
+        '"If it helps',
+        '"A miracle. If it helps',
+    )
     runner = CliRunner()
     args = ["check", "--project", str(project_copy), "--today", "2026-11-22"]
     text = runner.invoke(main, args).output.splitlines()[:-1]
     as_json = json.loads(runner.invoke(main, [*args, "--format", "json"]).output)
     assert as_json["errors"] >= 1
-    rebuilt = [f"{f['path']}:{f['line']}: {f['severity']}: {f['rule']}: {f['where']}: {f['message']}"
-               for f in as_json["findings"]]
+    rebuilt = [
+        f"{f['path']}:{f['line']}: {f['severity']}: {f['rule']}: {f['where']}: {f['message']}"
+        for f in as_json["findings"]
+    ]
     assert rebuilt == text
 
 
 def test_strict_turns_warnings_into_exit_1(root):
     runner = CliRunner()
-    args = ["check", "--project", str(root), "--today", "2026-11-22", "--build-dir", str(root / "no-build")]
+    args = [
+        "check",
+        "--project",
+        str(root),
+        "--today",
+        "2026-11-22",
+        "--build-dir",
+        str(root / "no-build"),
+    ]
     assert runner.invoke(main, args).exit_code == 0
     assert runner.invoke(main, [*args, "--strict"]).exit_code == 1
     assert runner.invoke(main, [*args, "--format", "xml"]).exit_code == 2

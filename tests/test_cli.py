@@ -14,8 +14,18 @@ def run(*args: str):
 def test_help_explains_every_build_option():
     result = run("build", "--help")
     assert result.exit_code == 0
-    for option in ("--topic", "--document", "--audience", "--format", "--paper", "--large-print",
-                   "--clinic", "--out", "--project", "--templates"):
+    for option in (
+        "--topic",
+        "--document",
+        "--audience",
+        "--format",
+        "--paper",
+        "--large-print",
+        "--clinic",
+        "--out",
+        "--project",
+        "--templates",
+    ):
         assert option in result.output
     assert "leaflet|consent" in result.output and "patient|caregiver|clinician" in result.output
 
@@ -37,7 +47,8 @@ def test_unknown_topic_is_exit_1_with_one_line(root, tmp_path):
     result = run("build", "--project", str(root), "--topic", "aspirin", "--out", str(tmp_path))
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: --topic: expected one of esketamine-nasal-spray, ketamine-infusion, found aspirin"]
+        "Error: --topic: expected one of esketamine-nasal-spray, ketamine-infusion, found aspirin"
+    ]
 
 
 def test_content_error_gives_file_line_and_exit_1(project_copy, tmp_path):

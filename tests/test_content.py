@@ -13,8 +13,21 @@ from leaflets.select import DocumentSpec, select
 from leaflets.sources import normalise_passage
 from pdfread import normalise, text
 
-PROSE = {"condition", "what-it-is", "benefits", "unknowns", "risks-long", "risks-rare", "who-should-not",
-         "before", "during", "after", "urgent-help", "key-points", "rights"}
+PROSE = {
+    "condition",
+    "what-it-is",
+    "benefits",
+    "unknowns",
+    "risks-long",
+    "risks-rare",
+    "who-should-not",
+    "before",
+    "during",
+    "after",
+    "urgent-help",
+    "key-points",
+    "rights",
+}
 
 
 def test_every_seed_quote_stands_in_its_seed(root):
@@ -49,17 +62,36 @@ def test_register_covers_every_seed_and_the_known_wrong_claims(root):
     assert len(project.corrections) >= 15
     assert {c.seed for c in project.corrections} == set(project.seeds)
     quotes = " ".join(c.quote for c in project.corrections)
-    for claim in ("activation of NMDA", "non-habit-forming", "contact Revive Ketamine Clinic today",
-                  "intramuscular ketamine infusions", "without suppressing vital functions"):
+    for claim in (
+        "activation of NMDA",
+        "non-habit-forming",
+        "contact Revive Ketamine Clinic today",
+        "intramuscular ketamine infusions",
+        "without suppressing vital functions",
+    ):
         assert claim in quotes
     assert {c.problem for c in project.corrections} == {
-        "wrong", "contradicted", "overclaim", "promotional", "outside-approved-use"}
+        "wrong",
+        "contradicted",
+        "overclaim",
+        "promotional",
+        "outside-approved-use",
+    }
 
 
 def test_patient_and_caregiver_documents_contain_no_corrected_claim(default_build, root):
     project = load_project(root)
-    banned = ["non-habit-forming", "revolutionize", "game-changer", "breakthrough", "Revive",
-              "activation of NMDA", "intramuscular", "guaranteed", "cure"]
+    banned = [
+        "non-habit-forming",
+        "revolutionize",
+        "game-changer",
+        "breakthrough",
+        "Revive",
+        "activation of NMDA",
+        "intramuscular",
+        "guaranteed",
+        "cure",
+    ]
     for doc in default_build.documents:
         if doc.spec.audience == "clinician":
             continue
@@ -116,12 +148,21 @@ def test_patient_text_reads_at_grade_8_or_lower(root):
     for topic in project.topics:
         for audience in ("patient", "caregiver"):
             for document in ("leaflet", "consent"):
-                sel = select(project, DocumentSpec(topic, document, audience, "letter"), project.clinics["example"])
-                texts = [i.text for name, items in sel.sections.items() if name in PROSE
-                         for i in items if not i.label]
+                sel = select(
+                    project,
+                    DocumentSpec(topic, document, audience, "letter"),
+                    project.clinics["example"],
+                )
+                texts = [i.text for name, items in sel.sections.items() if name in PROSE for i in items if not i.label]
                 result = score(texts, terms)
                 assert result.sentences >= 30
-                assert result.grade <= 8, (topic, audience, document, result.grade, result.worst[:2])
+                assert result.grade <= 8, (
+                    topic,
+                    audience,
+                    document,
+                    result.grade,
+                    result.worst[:2],
+                )
 
 
 def test_readability_scores_harder_text_higher():

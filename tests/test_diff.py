@@ -13,8 +13,10 @@ from leaflets.diff import compare, write_html
 
 
 def _build(root, out, topics=("esketamine-nasal-spray",)):
-    return build(root, BuildOptions(out=out, topics=topics, audiences=("patient", "clinician"),
-                                    formats=("pdf", "txt")))
+    return build(
+        root,
+        BuildOptions(out=out, topics=topics, audiences=("patient", "clinician"), formats=("pdf", "txt")),
+    )
 
 
 def test_identical_builds_report_nothing(default_build, tmp_path):
@@ -27,12 +29,17 @@ def test_identical_builds_report_nothing(default_build, tmp_path):
 def test_one_changed_number_is_reported_with_its_word_and_page(project_copy, tmp_path):
     old = _build(project_copy, tmp_path / "old").out
     risks = project_copy / "content" / "statements" / "risks.yaml"
-    risks.write_text(risks.read_text().replace('"29 in 100 (dummy spray: 8 in 100)"', '"30 in 100 (dummy spray: 8 in 100)"'))
+    risks.write_text(
+        risks.read_text().replace('"29 in 100 (dummy spray: 8 in 100)"', '"30 in 100 (dummy spray: 8 in 100)"')
+    )
     new = _build(project_copy, tmp_path / "new").out
     report = compare(old, new)
     changed = {d.name: d for d in report.with_status("changed")}
-    assert set(changed) == {"esketamine-nasal-spray/leaflet-patient-letter", "esketamine-nasal-spray/consent-patient-letter",
-                            "esketamine-nasal-spray/consent-clinician-letter"}
+    assert set(changed) == {
+        "esketamine-nasal-spray/leaflet-patient-letter",
+        "esketamine-nasal-spray/consent-patient-letter",
+        "esketamine-nasal-spray/consent-clinician-letter",
+    }
     leaflet = changed["esketamine-nasal-spray/leaflet-patient-letter"]
     assert "-Feeling dizzy | 29 in 100 (dummy spray: 8 in 100)" in leaflet.text_diff
     assert "+Feeling dizzy | 30 in 100 (dummy spray: 8 in 100)" in leaflet.text_diff
@@ -40,8 +47,12 @@ def test_one_changed_number_is_reported_with_its_word_and_page(project_copy, tmp
     [box] = leaflet.pages[0].boxes
     assert box[2] - box[0] < 60 and box[3] - box[1] < 40, "only the number is marked"
     clinician = changed["esketamine-nasal-spray/consent-clinician-letter"]
-    assert all("Fingerprint" in line for line in clinician.text_diff if line[:1] in "+-" and line[:3] not in ("+++", "---"))
-    assert report.with_status("unchanged") == [d for d in report.documents if d.name.endswith("leaflet-clinician-letter")]
+    assert all(
+        "Fingerprint" in line for line in clinician.text_diff if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    )
+    assert report.with_status("unchanged") == [
+        d for d in report.documents if d.name.endswith("leaflet-clinician-letter")
+    ]
 
     index = write_html(report, tmp_path / "diff")
     page = index.read_text()
@@ -52,8 +63,12 @@ def test_one_changed_number_is_reported_with_its_word_and_page(project_copy, tmp
 def test_a_moved_statement_shows_as_text_and_pages(project_copy, tmp_path):
     old = _build(project_copy, tmp_path / "old", ("ketamine-infusion",)).out
     path = project_copy / "content" / "statements" / "benefits.yaml"
-    path.write_text(path.read_text().replace("  - id: unknown-who\n    section: unknowns\n",
-                                             "  - id: unknown-who\n    section: benefits\n"))
+    path.write_text(
+        path.read_text().replace(
+            "  - id: unknown-who\n    section: unknowns\n",
+            "  - id: unknown-who\n    section: benefits\n",
+        )
+    )
     new = _build(project_copy, tmp_path / "new", ("ketamine-infusion",)).out
     leaflet = next(d for d in compare(old, new).documents if d.name.endswith("leaflet-patient-letter"))
     assert leaflet.status == "changed"
@@ -66,7 +81,10 @@ def test_added_and_removed_documents(default_build, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(default_build.out, copy)
     (copy / "ketamine-infusion" / "leaflet-patient-letter.pdf").unlink()
-    shutil.copy(copy / "ketamine-infusion" / "consent-patient-letter.pdf", copy / "ketamine-infusion" / "extra.pdf")
+    shutil.copy(
+        copy / "ketamine-infusion" / "consent-patient-letter.pdf",
+        copy / "ketamine-infusion" / "extra.pdf",
+    )
     report = compare(default_build.out, copy)
     assert [d.name for d in report.with_status("removed")] == ["ketamine-infusion/leaflet-patient-letter"]
     assert [d.name for d in report.with_status("added")] == ["ketamine-infusion/extra"]
@@ -74,7 +92,10 @@ def test_added_and_removed_documents(default_build, tmp_path):
 
 def test_cli_exit_codes(default_build, tmp_path):
     runner = CliRunner()
-    same = runner.invoke(main, ["diff", str(default_build.out), str(default_build.out), "--report", str(tmp_path / "r")])
+    same = runner.invoke(
+        main,
+        ["diff", str(default_build.out), str(default_build.out), "--report", str(tmp_path / "r")],
+    )
     assert same.exit_code == 0 and "0 changed" in same.output
     assert runner.invoke(main, ["diff", str(default_build.out)]).exit_code == 2
     assert runner.invoke(main, ["diff", "--rev", "HEAD"]).exit_code == 2
@@ -84,9 +105,24 @@ def test_rev_against_worktree(project_copy, tmp_path):
     git = ["git", "-C", str(project_copy)]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "x"], check=True)
-    result = CliRunner().invoke(main, ["diff", "--project", str(project_copy), "--rev", "HEAD", "--rev", "WORKTREE",
-                                       "--report", str(tmp_path / "r")])
+    subprocess.run(
+        [*git, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "x"],
+        check=True,
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "diff",
+            "--project",
+            str(project_copy),
+            "--rev",
+            "HEAD",
+            "--rev",
+            "WORKTREE",
+            "--report",
+            str(tmp_path / "r"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "0 changed, 0 added, 0 removed, 12 unchanged" in result.output
     bad = CliRunner().invoke(main, ["diff", "--project", str(project_copy), "--rev", "nope", "--rev", "WORKTREE"])

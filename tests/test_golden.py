@@ -21,7 +21,8 @@ def test_text_of_every_default_document_matches_golden(default_build, request):
             continue
         assert golden.is_file(), f"no golden file {name}: run pytest --update-golden on purpose"
         assert actual == golden.read_text(encoding="utf-8"), (
-            f"{name} changed: review `git diff tests/golden` after `pytest --update-golden`")
+            f"{name} changed: review `git diff tests/golden` after `pytest --update-golden`"
+        )
     stale = {p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*.txt")} - seen
     if update:
         for name in stale:

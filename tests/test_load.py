@@ -17,16 +17,23 @@ def write(tmp_path: Path, body: str | bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("body, line, fragment", [
-    ("a: 1\nb: [1\n", 3, "YAML error"),
-    ("a: 1\na: 2\n", 2, "expected each key once, found 'a' again"),
-    ("x: !!python/object/apply:os.system ['echo hi']\n", 1, "expected plain YAML, found the tag"),
-    ("!!python/object/apply:os.system ['echo hi']\n", 1, "expected plain YAML, found the tag"),
-    ("a: !!binary aGk=\n", 1, "found the tag"),
-    ("", 1, "found an empty file"),
-    (b"a: 1\nb: \xff\n", 2, "expected UTF-8 text, found byte 0xff"),
-    ("<<: {a: 1}\n", 1, "merge key"),
-])
+@pytest.mark.parametrize(
+    "body, line, fragment",
+    [
+        ("a: 1\nb: [1\n", 3, "YAML error"),
+        ("a: 1\na: 2\n", 2, "expected each key once, found 'a' again"),
+        (
+            "x: !!python/object/apply:os.system ['echo hi']\n",
+            1,
+            "expected plain YAML, found the tag",
+        ),
+        ("!!python/object/apply:os.system ['echo hi']\n", 1, "expected plain YAML, found the tag"),
+        ("a: !!binary aGk=\n", 1, "found the tag"),
+        ("", 1, "found an empty file"),
+        (b"a: 1\nb: \xff\n", 2, "expected UTF-8 text, found byte 0xff"),
+        ("<<: {a: 1}\n", 1, "merge key"),
+    ],
+)
 def test_yaml_problems_are_reported_with_their_line(tmp_path, body, line, fragment):
     doc = read_yaml(write(tmp_path, body))
     [issue] = doc.issues

@@ -76,11 +76,22 @@ def test_patient_and_caregiver_leaflets_are_at_most_three_pages(request, report_
 
 
 def test_consent_sheet_has_every_section_in_order(default_build):
-    headings = ["Communication needs", "The decision", "Intended benefits", "Risks",
-                "Risks that matter to this patient", "Alternatives, including no treatment",
-                "Safety requirements", "What matters to the patient", "Questions asked and answers given",
-                "Teach-back", "The right to decide", "Time given to decide",
-                "Copy of this record given to the patient", "Signatures"]
+    headings = [
+        "Communication needs",
+        "The decision",
+        "Intended benefits",
+        "Risks",
+        "Risks that matter to this patient",
+        "Alternatives, including no treatment",
+        "Safety requirements",
+        "What matters to the patient",
+        "Questions asked and answers given",
+        "Teach-back",
+        "The right to decide",
+        "Time given to decide",
+        "Copy of this record given to the patient",
+        "Signatures",
+    ]
     for doc in default_build.documents:
         if doc.spec.document != "consent" or doc.spec.audience != "patient":
             continue
@@ -88,7 +99,12 @@ def test_consent_sheet_has_every_section_in_order(default_build):
         positions = [words.find(h) for h in headings]
         assert -1 not in positions, [h for h, p in zip(headings, positions, strict=True) if p < 0]
         assert positions == sorted(positions)
-        for role in ("Patient", "Clinician", "Interpreter (if used)", "Witness (if local policy asks)"):
+        for role in (
+            "Patient",
+            "Clinician",
+            "Interpreter (if used)",
+            "Witness (if local policy asks)",
+        ):
             assert role in words
         assert words.count("Signature:") == 4
 
@@ -109,7 +125,7 @@ def test_signature_blocks_are_not_split_across_pages(default_build):
         for words in page_texts(doc.files["pdf"].path):
             for role in ("Interpreter (if used)", "Witness (if local policy asks)"):
                 if role in words:
-                    after = words[words.index(role):]
+                    after = words[words.index(role) :]
                     assert "Date and time:" in after, (doc.spec, role)
 
 
@@ -121,6 +137,13 @@ def test_no_heading_is_left_alone_at_a_page_foot(default_build):
         for page in pdf:
             lines = [line.strip() for line in page.get_textpage().get_text_bounded().splitlines() if line.strip()]
             body = [line for line in lines if not line.startswith(("Published", "Next review", "Page "))]
-            assert body[-1] not in {"Before", "During", "After", "Longer-term risks", "Serious but rare risks",
-                                    "What is not known", "On the day of treatment"}, (doc.spec, body[-1])
+            assert body[-1] not in {
+                "Before",
+                "During",
+                "After",
+                "Longer-term risks",
+                "Serious but rare risks",
+                "What is not known",
+                "On the day of treatment",
+            }, (doc.spec, body[-1])
         pdf.close()

@@ -13,7 +13,12 @@ from leaflets.errors import ResourceRefused
 #: The URL scheme documents use for the project's font; only the PDF stage's fetcher serves it.
 FONT_SCHEME = "leaflets-font"
 FONT_DIR = Path(font_source_sans_pro.font_directory).resolve()
-IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
 
 
 def guard_path(path: Path, roots: tuple[Path, ...], what: str) -> Path:

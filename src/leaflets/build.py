@@ -90,8 +90,14 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
     clinic = choose_clinic(project, options.clinic)
     templates = (options.templates or project.root / "templates").resolve()
     specs = plan(project, options, clinic)
-    run = _Run(project, make_environment(templates), clinic, (templates, project.content_dir),
-               prepare_output(options.out), options.formats)
+    run = _Run(
+        project,
+        make_environment(templates),
+        clinic,
+        (templates, project.content_dir),
+        prepare_output(options.out),
+        options.formats,
+    )
     from leaflets.pdf import PdfMaker  # lazily: WeasyPrint is slow to import
 
     maker = PdfMaker(roots=run.roots, base_url=templates.as_uri() + "/")
@@ -121,8 +127,15 @@ class _Run:
         return assets.data_url(path, "clinic logo") if inline else path.as_uri()
 
     def render(self, spec: DocumentSpec, leaflet: LeafletRef | None, media: str = "print") -> Rendered:
-        return render_document(self.project, self.env, spec, self.clinic, leaflet,
-                               self.logo_url(inline=media != "print"), media)
+        return render_document(
+            self.project,
+            self.env,
+            spec,
+            self.clinic,
+            leaflet,
+            self.logo_url(inline=media != "print"),
+            media,
+        )
 
 
 def choose_clinic(project: Project, clinic_file: Path | None) -> Clinic:
@@ -146,16 +159,16 @@ def plan(project: Project, options: BuildOptions, clinic: Clinic) -> list[Docume
     """List the documents to build, sorted, leaflets before the consent sheets that cite them."""
     unknown = sorted(set(options.topics) - set(project.topics))
     if unknown:
-        raise LeafletsError(
-            f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}"
-        )
+        raise LeafletsError(f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}")
     topics = sorted(options.topics or project.topics)
     paper = options.paper or clinic.paper
     return [
         DocumentSpec(topic, document, audience, paper, options.large_print)
         for topic in topics
-        for document in DOCUMENTS if document in options.documents
-        for audience in AUDIENCES if audience in options.audiences
+        for document in DOCUMENTS
+        if document in options.documents
+        for audience in AUDIENCES
+        if audience in options.audiences
     ]
 
 
@@ -164,15 +177,28 @@ def leaflet_audience(spec: DocumentSpec) -> Audience:
     return "patient" if spec.audience == "clinician" else spec.audience
 
 
-def render_document(project: Project, env: SandboxedEnvironment, spec: DocumentSpec, clinic: Clinic,
-                    leaflet: LeafletRef | None, logo_url: str | None, media: str = "print") -> Rendered:
+def render_document(
+    project: Project,
+    env: SandboxedEnvironment,
+    spec: DocumentSpec,
+    clinic: Clinic,
+    leaflet: LeafletRef | None,
+    logo_url: str | None,
+    media: str = "print",
+) -> Rendered:
     """Render one document to HTML and its plain text."""
     selection = select(project, spec, clinic)
     html = render_html(env, project, selection, leaflet=leaflet, logo_url=logo_url, media=media)
     return Rendered(spec, html, html_to_text(html))
 
 
-def leaflet_ref(project: Project, env: SandboxedEnvironment, spec: DocumentSpec, clinic: Clinic, logo_url: str | None) -> LeafletRef:
+def leaflet_ref(
+    project: Project,
+    env: SandboxedEnvironment,
+    spec: DocumentSpec,
+    clinic: Clinic,
+    logo_url: str | None,
+) -> LeafletRef:
     """Render the leaflet a consent sheet cites, and return its title, version and fingerprint."""
     leaflet_spec = DocumentSpec(spec.topic, "leaflet", leaflet_audience(spec), spec.paper, spec.large_print)
     rendered = render_document(project, env, leaflet_spec, clinic, None, logo_url)
@@ -213,6 +239,8 @@ def prepare_output(out: Path) -> Path:
         raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
     if not os.access(out, os.W_OK):
         raise OutputError(f"{out}: expected a writable output folder, found it read-only")
+    for leftover in out.rglob(".*.part"):
+        leftover.unlink(missing_ok=True)  # from a build that was killed mid-write
     return out
 
 
@@ -245,8 +273,10 @@ def inputs_fingerprint(project: Project, templates: Path, clinic: Clinic) -> str
     """Hash everything a build reads, and the versions of the tools that read it."""
     digest = hashlib.sha256()
     files = sorted(
-        p for folder in (project.content_dir, project.root / "seeds", templates)
-        for p in folder.rglob("*") if p.is_file()
+        p
+        for folder in (project.content_dir, project.root / "seeds", templates)
+        for p in folder.rglob("*")
+        if p.is_file()
     )
     files.append(project.clinic_files[clinic.id])
     for path in files:
@@ -262,7 +292,10 @@ def write_manifest(out: Path, built: list[BuiltDocument], inputs: str, clinic: s
     path = out / MANIFEST
     entries = _previous_entries(path, out)
     for doc in built:
-        entries[f"{doc.spec.topic}/{doc.spec.stem}"] = {**_entry(out, doc, inputs), "clinic": clinic}
+        entries[f"{doc.spec.topic}/{doc.spec.stem}"] = {
+            **_entry(out, doc, inputs),
+            "clinic": clinic,
+        }
     body = {"documents": [entries[k] for k in sorted(entries)]}
     write_atomic(path, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return path
@@ -294,7 +327,11 @@ def _entry(out: Path, doc: BuiltDocument, inputs: str) -> dict:
         "fingerprint": doc.fingerprint,
         "inputs": inputs,
         "files": {
-            fmt: {"path": f.path.relative_to(out).as_posix(), "sha256": f.sha256, **({"pages": f.pages} if f.pages else {})}
+            fmt: {
+                "path": f.path.relative_to(out).as_posix(),
+                "sha256": f.sha256,
+                **({"pages": f.pages} if f.pages else {}),
+            }
             for fmt, f in sorted(doc.files.items())
         },
     }

@@ -10,19 +10,46 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from leaflets.content import Place, Project, load_project
-from leaflets.errors import ContentError, Issue, display_path
+from leaflets.errors import ContentError, Issue
 from leaflets.load import read_yaml
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, Statement
 from leaflets.readability import score, sentence_grade, sentences
 from leaflets.select import DocumentSpec, Selection, select
 
 #: Rule ids, in the order they run; documented in the README.
-RULES = ("schema", "provenance", "readability", "claims", "numbers", "balance", "review", "completeness")
+RULES = (
+    "schema",
+    "provenance",
+    "readability",
+    "claims",
+    "numbers",
+    "balance",
+    "review",
+    "completeness",
+)
 
 READERS: tuple[Audience, ...] = ("patient", "caregiver")
-PROSE = frozenset({"condition", "what-it-is", "decision", "how-it-works", "benefits", "unknowns", "risks-day",
-                   "risks-long", "risks-rare", "who-should-not", "before", "during", "after", "safety",
-                   "urgent-help", "key-points", "rights"})
+PROSE = frozenset(
+    {
+        "condition",
+        "what-it-is",
+        "decision",
+        "how-it-works",
+        "benefits",
+        "unknowns",
+        "risks-day",
+        "risks-long",
+        "risks-rare",
+        "who-should-not",
+        "before",
+        "during",
+        "after",
+        "safety",
+        "urgent-help",
+        "key-points",
+        "rights",
+    }
+)
 GRADE_ERROR = 8.0
 GRADE_WARNING = 6.0
 SENTENCE_WARNING = 12.0
@@ -54,8 +81,15 @@ class CheckReport:
         return self.errors > 0 or (strict and self.warnings > 0)
 
     def as_json(self) -> str:
-        return json.dumps({"errors": self.errors, "warnings": self.warnings,
-                           "findings": [asdict(i) for i in self.issues]}, indent=2, sort_keys=True)
+        return json.dumps(
+            {
+                "errors": self.errors,
+                "warnings": self.warnings,
+                "findings": [asdict(i) for i in self.issues],
+            },
+            indent=2,
+            sort_keys=True,
+        )
 
 
 def format_issue(issue: Issue) -> str:
@@ -64,8 +98,12 @@ def format_issue(issue: Issue) -> str:
     return f"{issue.path}:{issue.line}: {issue.severity}: {issue.rule}: {where}{issue.message}"
 
 
-def run_checks(root: Path, topics: tuple[str, ...] = (), today: dt.date | None = None,
-               build_dir: Path | None = None) -> CheckReport:
+def run_checks(
+    root: Path,
+    topics: tuple[str, ...] = (),
+    today: dt.date | None = None,
+    build_dir: Path | None = None,
+) -> CheckReport:
     """Run every gate over the project at `root` (and a build of it, if there is one)."""
     try:
         project = load_project(root)
@@ -74,8 +112,17 @@ def run_checks(root: Path, topics: tuple[str, ...] = (), today: dt.date | None =
     chosen = tuple(sorted(topics or project.topics))
     unknown = [t for t in chosen if t not in project.topics]
     if unknown:
-        return CheckReport((Issue("--topic", 0, "", f"expected one of {', '.join(sorted(project.topics))}, "
-                                  f"found {', '.join(unknown)}", rule="schema"),))
+        return CheckReport(
+            (
+                Issue(
+                    "--topic",
+                    0,
+                    "",
+                    f"expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}",
+                    rule="schema",
+                ),
+            )
+        )
     issues: list[Issue] = []
     issues += check_readability(project, chosen)
     issues += check_claims(project, chosen)
@@ -87,8 +134,9 @@ def run_checks(root: Path, topics: tuple[str, ...] = (), today: dt.date | None =
     return CheckReport(tuple(sorted(issues, key=lambda i: (order[i.rule], i.path, i.line, i.message))))
 
 
-def _selections(project: Project, topics: tuple[str, ...],
-                audiences: tuple[Audience, ...] = READERS) -> Iterator[Selection]:
+def _selections(
+    project: Project, topics: tuple[str, ...], audiences: tuple[Audience, ...] = READERS
+) -> Iterator[Selection]:
     clinic = _default_clinic(project)
     for topic in topics:
         for document in DOCUMENTS:
@@ -128,15 +176,25 @@ def check_readability(project: Project, topics: tuple[str, ...]) -> list[Issue]:
         result = score((i.text for i in items), terms)
         if result.grade <= GRADE_WARNING:
             continue
-        hardest = max(items, key=lambda i: max((sentence_grade(s, known) for s in sentences(i.text)), default=0))
+        hardest = max(
+            items,
+            key=lambda i: max((sentence_grade(s, known) for s in sentences(i.text)), default=0),
+        )
         place = project.places[hardest.id]
         severity = "error" if result.grade > GRADE_ERROR else "warning"
         limit = GRADE_ERROR if severity == "error" else GRADE_WARNING
-        issues.append(_at(project.topic_places[sel.spec.topic], f"{sel.spec.document}/{sel.spec.audience}",
-                          f"expected Flesch-Kincaid grade {limit:g} or lower, found {result.grade} "
-                          f"(SMOG {result.smog}, {result.sentences} sentences; explained terms in "
-                          f"content/terms.yaml count as one syllable); hardest: statement {hardest.id} "
-                          f"at {place.path}:{place.line}", "readability", severity))
+        issues.append(
+            _at(
+                project.topic_places[sel.spec.topic],
+                f"{sel.spec.document}/{sel.spec.audience}",
+                f"expected Flesch-Kincaid grade {limit:g} or lower, found {result.grade} "
+                f"(SMOG {result.smog}, {result.sentences} sentences; explained terms in "
+                f"content/terms.yaml count as one syllable); hardest: statement {hardest.id} "
+                f"at {place.path}:{place.line}",
+                "readability",
+                severity,
+            )
+        )
     for s in _statements(project, topics):
         for audience in READERS:
             text = s.text.for_audience(audience)
@@ -145,8 +203,15 @@ def check_readability(project: Project, topics: tuple[str, ...]) -> list[Issue]:
             for sentence in sentences(text):
                 grade = sentence_grade(sentence, known)
                 if grade > SENTENCE_WARNING and len(sentence.split()) >= MIN_SENTENCE_WORDS:
-                    issues.append(_at(project.places[s.id], f"statement {s.id} ({audience})",
-                                      f"hard sentence (grade {grade}): {sentence!r}", "readability", "warning"))
+                    issues.append(
+                        _at(
+                            project.places[s.id],
+                            f"statement {s.id} ({audience})",
+                            f"hard sentence (grade {grade}): {sentence!r}",
+                            "readability",
+                            "warning",
+                        )
+                    )
     return _unique(issues)
 
 
@@ -185,9 +250,15 @@ def check_claims(project: Project, topics: tuple[str, ...]) -> list[Issue]:
             for pattern, phrase, why in patterns:
                 found = pattern.search(text)
                 if found:
-                    issues.append(_at(project.places[s.id], f"statement {s.id} ({audience})",
-                                      f"'{found.group(0)}' does not belong in patient material ({why}; "
-                                      f"listed as '{phrase}' in content/claims.yaml)", "claims"))
+                    issues.append(
+                        _at(
+                            project.places[s.id],
+                            f"statement {s.id} ({audience})",
+                            f"'{found.group(0)}' does not belong in patient material ({why}; "
+                            f"listed as '{phrase}' in content/claims.yaml)",
+                            "claims",
+                        )
+                    )
     return _unique(issues)
 
 
@@ -200,23 +271,48 @@ def check_numbers(project: Project, topics: tuple[str, ...]) -> list[Issue]:
             where = f"statement {s.id} ({audience})"
             place = project.places[s.id]
             for found in _ONE_IN_N.finditer(text):
-                issues.append(_at(place, where, f"expected 'N in 100' (one denominator), found '{found.group(0)}'",
-                                  "numbers"))
+                issues.append(
+                    _at(
+                        place,
+                        where,
+                        f"expected 'N in 100' (one denominator), found '{found.group(0)}'",
+                        "numbers",
+                    )
+                )
             for found in _PERCENT.finditer(text):
-                issues.append(_at(place, where, f"expected 'N in 100', found a percentage '{found.group(0)}'",
-                                  "numbers"))
+                issues.append(
+                    _at(
+                        place,
+                        where,
+                        f"expected 'N in 100', found a percentage '{found.group(0)}'",
+                        "numbers",
+                    )
+                )
             band = _BAND.search(text)
             if band and not _IN_100.search(text):
-                issues.append(_at(place, where, f"expected a number beside '{band.group(0)}' (such as "
-                                  "'about 10 in 100'), found none", "numbers", "warning"))
+                issues.append(
+                    _at(
+                        place,
+                        where,
+                        f"expected a number beside '{band.group(0)}' (such as 'about 10 in 100'), found none",
+                        "numbers",
+                        "warning",
+                    )
+                )
     for sel in _selections(project, topics):
         for name, items in sel.sections.items():
             texts = " ".join(i.text for i in items)
             if _IN_100.search(texts) and not _TIME_FRAME.search(texts):
                 first = next(i for i in items if _IN_100.search(i.text))
-                issues.append(_at(project.places[first.id], f"{sel.spec.document}/{sel.spec.audience} {name}",
-                                  "expected a time frame (such as 'in 4 weeks') with these numbers, found none",
-                                  "numbers", "warning"))
+                issues.append(
+                    _at(
+                        project.places[first.id],
+                        f"{sel.spec.document}/{sel.spec.audience} {name}",
+                        "expected a time frame (such as 'in 4 weeks') with these numbers, found none",
+                        "numbers",
+                        "warning",
+                    )
+                )
     return _unique(issues)
 
 
@@ -249,14 +345,34 @@ def check_review(project: Project, topics: tuple[str, ...], today: dt.date) -> l
         place = project.topic_places[topic_id]
         days = (topic.next_review - today).days
         if days < 0:
-            issues.append(_at(place.at("next_review"), "next_review", f"expected a review date after {today}, found "
-                              f"{topic.next_review} ({-days} days overdue)", "review"))
+            issues.append(
+                _at(
+                    place.at("next_review"),
+                    "next_review",
+                    f"expected a review date after {today}, found {topic.next_review} ({-days} days overdue)",
+                    "review",
+                )
+            )
         elif days <= REVIEW_SOON_DAYS:
-            issues.append(_at(place.at("next_review"), "next_review", f"review due in {days} days ({topic.next_review})",
-                              "review", "warning"))
+            issues.append(
+                _at(
+                    place.at("next_review"),
+                    "next_review",
+                    f"review due in {days} days ({topic.next_review})",
+                    "review",
+                    "warning",
+                )
+            )
         if topic.review.status == "draft":
-            issues.append(_at(place.at("review"), "review.status", "draft: not yet clinically reviewed; documents carry "
-                              "the draft mark", "review", "warning"))
+            issues.append(
+                _at(
+                    place.at("review"),
+                    "review.status",
+                    "draft: not yet clinically reviewed; documents carry the draft mark",
+                    "review",
+                    "warning",
+                )
+            )
     return issues
 
 
@@ -273,13 +389,23 @@ def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Pat
         if entry.get("topic") not in topics or "pdf" not in entry.get("files", {}):
             continue
         path = build_dir / entry["files"]["pdf"]["path"]
-        spec = DocumentSpec(entry["topic"], entry["document"], entry["audience"], entry["paper"],
-                            bool(entry.get("large_print")))
+        spec = DocumentSpec(
+            entry["topic"],
+            entry["document"],
+            entry["audience"],
+            entry["paper"],
+            bool(entry.get("large_print")),
+        )
         clinic = project.clinics.get(entry.get("clinic", "")) or _default_clinic(project)
         words = pdf_text(path) if path.is_file() else ""
         for item in select(project, spec, clinic).items:
             if normalise_text(item.text) not in words:
-                issues.append(_at(project.places[item.id], f"statement {item.id}",
-                                  f"expected its text in {path}, found it missing (rebuild, or a layout "
-                                  "problem lost it)", "completeness"))
+                issues.append(
+                    _at(
+                        project.places[item.id],
+                        f"statement {item.id}",
+                        f"expected its text in {path}, found it missing (rebuild, or a layout problem lost it)",
+                        "completeness",
+                    )
+                )
     return issues

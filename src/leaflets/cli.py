@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from leaflets.errors import ContentError, LeafletsError
 from leaflets.model import AUDIENCES, DOCUMENTS, FORMATS, PAPERS
 
 log = logging.getLogger("leaflets")
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Turn SIGTERM into SystemExit, so a file being written is removed, not left half-written."""
+    raise SystemExit(128 + signum)
 
 
 class _Group(click.Group):
@@ -32,8 +38,12 @@ class _Group(click.Group):
 
 
 project_option = click.option(
-    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=".",
-    show_default=True, help="The project folder (holding content/, seeds/ and templates/).",
+    "--project",
+    "project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The project folder (holding content/, seeds/ and templates/).",
 )
 
 
@@ -43,6 +53,7 @@ project_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="Say only errors.")
 def main(verbose: int, quiet: bool) -> None:
     """Build printable patient leaflets and consent-discussion sheets from sourced content."""
+    signal.signal(signal.SIGTERM, _stop)
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     logging.getLogger("weasyprint").setLevel(max(level, logging.ERROR))
@@ -51,26 +62,66 @@ def main(verbose: int, quiet: bool) -> None:
 
 @main.command()
 @project_option
-@click.option("--topic", "topics", multiple=True, metavar="ID",
-              help="Topic to build (repeatable; default: every topic). See `leaflets list`.")
-@click.option("--document", "documents", multiple=True, type=click.Choice(DOCUMENTS),
-              help="Document to build (repeatable; default: both).")
-@click.option("--audience", "audiences", multiple=True, type=click.Choice(AUDIENCES),
-              help="Audience to build for (repeatable; default: all three).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Output format (repeatable; default: pdf and its txt snapshot).")
-@click.option("--paper", type=click.Choice(PAPERS), default=None,
-              help="Paper size (default: the clinic's).")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="ID",
+    help="Topic to build (repeatable; default: every topic). See `leaflets list`.",
+)
+@click.option(
+    "--document",
+    "documents",
+    multiple=True,
+    type=click.Choice(DOCUMENTS),
+    help="Document to build (repeatable; default: both).",
+)
+@click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    type=click.Choice(AUDIENCES),
+    help="Audience to build for (repeatable; default: all three).",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(FORMATS),
+    help="Output format (repeatable; default: pdf and its txt snapshot).",
+)
+@click.option("--paper", type=click.Choice(PAPERS), default=None, help="Paper size (default: the clinic's).")
 @click.option("--large-print", is_flag=True, help="Reflow at large-print sizes (16 pt and more).")
-@click.option("--clinic", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="Clinic file (default: content/clinics/example.yaml).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: output/ in the project).")
-@click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Templates folder (default: templates/ in the project).")
-def build(project: Path, topics: tuple[str, ...], documents: tuple[str, ...], audiences: tuple[str, ...],
-          formats: tuple[str, ...], paper: str | None, large_print: bool, clinic: Path | None,
-          out: Path | None, templates: Path | None) -> None:
+@click.option(
+    "--clinic",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Clinic file (default: content/clinics/example.yaml).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default: output/ in the project).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Templates folder (default: templates/ in the project).",
+)
+def build(
+    project: Path,
+    topics: tuple[str, ...],
+    documents: tuple[str, ...],
+    audiences: tuple[str, ...],
+    formats: tuple[str, ...],
+    paper: str | None,
+    large_print: bool,
+    clinic: Path | None,
+    out: Path | None,
+    templates: Path | None,
+) -> None:
     """Build documents into OUT/<topic>/<document>-<audience>-<paper>[-large].<format>."""
     from leaflets.build import BuildOptions
     from leaflets.build import build as run_build
@@ -88,7 +139,7 @@ def build(project: Path, topics: tuple[str, ...], documents: tuple[str, ...], au
     )
     report = run_build(project, options)
     for doc in report.documents:
-        for fmt, f in sorted(doc.files.items()):
+        for _format, f in sorted(doc.files.items()):
             pages = f" ({f.pages} pages)" if f.pages else ""
             log.info("wrote %s%s", f.path, pages)
     click.echo(f"Built {len(report.documents)} documents into {report.out} (manifest: {report.manifest.name}).")
@@ -115,16 +166,42 @@ def list_(project: Path) -> None:
 
 @main.command()
 @project_option
-@click.option("--topic", "topics", multiple=True, metavar="ID", help="Topic to check (repeatable; default: all).")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="ID",
+    help="Topic to check (repeatable; default: all).",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
-@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text",
-              show_default=True, help="Findings as lines of text, or as JSON for CI.")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Judge review dates as of this day (default: today).")
-@click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Build folder for the completeness gate (default: output/ in the project).")
-def check(project: Path, topics: tuple[str, ...], strict: bool, output_format: str,
-          today: object, build_dir: Path | None) -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Findings as lines of text, or as JSON for CI.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Judge review dates as of this day (default: today).",
+)
+@click.option(
+    "--build-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Build folder for the completeness gate (default: output/ in the project).",
+)
+def check(
+    project: Path,
+    topics: tuple[str, ...],
+    strict: bool,
+    output_format: str,
+    today: object,
+    build_dir: Path | None,
+) -> None:
     """Run the quality gates: schema, provenance, readability, claims, numbers, balance, review, completeness.
 
     One line per finding: FILE:LINE: SEVERITY: RULE: WHERE: MESSAGE. Errors exit 1; warnings exit 0
@@ -148,10 +225,20 @@ def check(project: Path, topics: tuple[str, ...], strict: bool, output_format: s
 @project_option
 @click.argument("old", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("new", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--rev", "revs", multiple=True, metavar="REV",
-              help="Build git revision REV (twice: old then new; WORKTREE means the files as they are now).")
-@click.option("--report", type=click.Path(file_okay=False, path_type=Path), default=Path("diff"),
-              show_default=True, help="Folder for the HTML report (index.html and page pictures).")
+@click.option(
+    "--rev",
+    "revs",
+    multiple=True,
+    metavar="REV",
+    help="Build git revision REV (twice: old then new; WORKTREE means the files as they are now).",
+)
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("diff"),
+    show_default=True,
+    help="Folder for the HTML report (index.html and page pictures).",
+)
 def diff(project: Path, old: Path | None, new: Path | None, revs: tuple[str, ...], report: Path) -> None:
     """Compare two builds: OLD and NEW folders, or --rev A --rev B. Exit 0 if nothing changed, 1 if something did."""
     from leaflets.diff import compare, compare_revisions, write_html

@@ -57,9 +57,7 @@ class Project:
         return table.get(key, self.strings["default"][key])
 
 
-def validate_item(
-    model: type[M], doc: YamlDoc, loc: Location, data: Any, issues: list[Issue]
-) -> M | None:
+def validate_item(model: type[M], doc: YamlDoc, loc: Location, data: Any, issues: list[Issue]) -> M | None:
     """Validate `data` as `model`; report each problem at the line it came from."""
     try:
         return model.model_validate(data)
@@ -98,9 +96,7 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
     topics = loader.items(Topic, loader.files("topics"), key=None)
     statements = loader.items(Statement, loader.files("statements"), key="statements")
     references = loader.items(Reference, [root / "content" / "references.yaml"], key="references")
-    corrections = loader.items(
-        Correction, loader.optional(root / "content" / "corrections.yaml"), key="corrections"
-    )
+    corrections = loader.items(Correction, loader.optional(root / "content" / "corrections.yaml"), key="corrections")
     clinic_paths = loader.files("clinics") + ([extra_clinic] if extra_clinic else [])
     clinics = loader.items(Clinic, clinic_paths, key=None)
     strings = loader.strings(root / "content" / "strings.yaml")
@@ -160,9 +156,10 @@ class _Loader:
             return {"default": {}}
         data = doc.data if isinstance(doc.data, dict) else {}
         tables: dict[str, dict[str, str]] = {"default": {}}
-        for name, loc in (("default", ("strings",)), *(
-            (a, ("audiences", a)) for a in ("patient", "caregiver", "clinician")
-        )):
+        for name, loc in (
+            ("default", ("strings",)),
+            *((a, ("audiences", a)) for a in ("patient", "caregiver", "clinician")),
+        ):
             table = _dig(data, loc)
             if table is None and name != "default":
                 continue
@@ -171,7 +168,12 @@ class _Loader:
                 continue
             bad = [k for k, v in table.items() if not isinstance(k, str) or not isinstance(v, str)]
             for key in bad:
-                self.issues.append(doc.issue((*loc, key), f"expected text, found {table[key]!r} (put words such as yes, no, on or off in quotes)"))
+                self.issues.append(
+                    doc.issue(
+                        (*loc, key),
+                        f"expected text, found {table[key]!r} (put words such as yes, no, on or off in quotes)",
+                    )
+                )
             if bad:
                 continue
             tables[name] = dict(table)
@@ -209,8 +211,13 @@ def _cross_check(
 ) -> list[Issue]:
     """Check what no single file can: unique ids, known topics, sources that exist."""
     issues: list[Issue] = []
-    for items, what in ((topics, "topic"), (statements, "statement"), (references, "reference"),
-                        (corrections, "correction"), (clinics, "clinic")):
+    for items, what in (
+        (topics, "topic"),
+        (statements, "statement"),
+        (references, "reference"),
+        (corrections, "correction"),
+        (clinics, "clinic"),
+    ):
         issues.extend(_duplicates(items, what))
     for statement, place in statements:
         issues.extend(_check_statement(project, statement, place))
@@ -225,8 +232,14 @@ def _duplicates(items: list[tuple[Any, Place]], what: str) -> list[Issue]:
     for item, place in items:
         if item.id in seen:
             first = seen[item.id]
-            issues.append(Issue(place.path, place.line, f"{what} {item.id}",
-                                f"expected a unique id, found it also at {first.path}:{first.line}"))
+            issues.append(
+                Issue(
+                    place.path,
+                    place.line,
+                    f"{what} {item.id}",
+                    f"expected a unique id, found it also at {first.path}:{first.line}",
+                )
+            )
         seen.setdefault(item.id, place)
     return issues
 
@@ -236,8 +249,14 @@ def _check_statement(project: Project, s: Statement, place: Place) -> list[Issue
     where = f"statement {s.id}"
     for topic in s.topics or []:
         if topic not in project.topics:
-            issues.append(Issue(place.path, place.line, where,
-                                f"expected a known topic ({', '.join(sorted(project.topics))}), found '{topic}'"))
+            issues.append(
+                Issue(
+                    place.path,
+                    place.line,
+                    where,
+                    f"expected a known topic ({', '.join(sorted(project.topics))}), found '{topic}'",
+                )
+            )
     for source in s.sources:
         problem = _check_source(project, source)
         if problem:

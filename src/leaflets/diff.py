@@ -141,7 +141,14 @@ def _changed_boxes(before, after) -> tuple[tuple[int, int, int, int], ...]:
     for top, bottom in rows:
         box = diff.crop((0, top, diff.width, min(bottom, diff.height))).getbbox()
         if box:
-            boxes.append((max(box[0] - 3, 0), max(top - 3, 0), min(box[2] + 3, diff.width), min(bottom + 3, diff.height)))
+            boxes.append(
+                (
+                    max(box[0] - 3, 0),
+                    max(top - 3, 0),
+                    min(box[2] + 3, diff.width),
+                    min(bottom + 3, diff.height),
+                )
+            )
     return tuple(boxes)
 
 
@@ -181,24 +188,31 @@ def _document_html(doc: DocumentDiff, folder: Path) -> str:
     slug = doc.name.replace("/", "--")
     lines = []
     for line in doc.text_diff:
-        kind = "add" if line.startswith("+") and not line.startswith("+++") else (
-            "del" if line.startswith("-") and not line.startswith("---") else "ctx")
+        kind = (
+            "add"
+            if line.startswith("+") and not line.startswith("+++")
+            else ("del" if line.startswith("-") and not line.startswith("---") else "ctx")
+        )
         lines.append(f'<span class="{kind}">{html.escape(line)}</span>')
     pages = []
     for page in doc.pages:
         cells = []
         for side, data in (("old", page.old_png), ("new", page.new_png)):
             if data is None:
-                cells.append(f'<figure><figcaption>{side}: no page {page.number}</figcaption></figure>')
+                cells.append(f"<figure><figcaption>{side}: no page {page.number}</figcaption></figure>")
                 continue
             name = f"{slug}-page{page.number}-{side}.png"
             (folder / name).write_bytes(data)
-            cells.append(f'<figure><figcaption>{side}, page {page.number}</figcaption>'
-                         f'<img src="{name}" alt="{side} page {page.number} of {html.escape(doc.name)}"></figure>')
+            cells.append(
+                f"<figure><figcaption>{side}, page {page.number}</figcaption>"
+                f'<img src="{name}" alt="{side} page {page.number} of {html.escape(doc.name)}"></figure>'
+            )
         pages.append('<div class="pages">' + "".join(cells) + "</div>")
     numbers = ", ".join(str(p.number) for p in doc.pages) or "none"
-    return (f'<section id="{slug}"><h3>{html.escape(doc.name)}</h3><p>Pages that look different: {numbers}</p>'
-            f'<pre class="diff">{"<br>".join(lines)}</pre>{"".join(pages)}</section>')
+    return (
+        f'<section id="{slug}"><h3>{html.escape(doc.name)}</h3><p>Pages that look different: {numbers}</p>'
+        f'<pre class="diff">{"<br>".join(lines)}</pre>{"".join(pages)}</section>'
+    )
 
 
 _HEAD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>leaflets diff</title>
@@ -229,10 +243,25 @@ def build_revision(root: Path, rev: str, into: Path) -> Path:
 
 def _export(root: Path, rev: str, into: Path) -> None:
     try:
-        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", rev, "content", "seeds",
-                                  "templates"], capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "archive",
+                "--format=tar",
+                rev,
+                "content",
+                "seeds",
+                "templates",
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
-        detail = exc.stderr.decode(errors="replace").strip() if isinstance(exc, subprocess.CalledProcessError) else str(exc)
+        detail = (
+            exc.stderr.decode(errors="replace").strip() if isinstance(exc, subprocess.CalledProcessError) else str(exc)
+        )
         raise LeafletsError(f"--rev {rev}: expected a git revision of {root}, found none ({detail})") from None
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")

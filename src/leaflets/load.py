@@ -50,8 +50,7 @@ def format_loc(loc: Location) -> str:
 
 
 _PLAIN_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}"
-    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+    f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
 )
 
 
@@ -122,8 +121,12 @@ def read_yaml(path: Path, root: Path | None = None) -> YamlDoc:
         doc.data = _Builder(doc).build(node, ())
     except _TooLarge as exc:
         doc.issues.append(
-            Issue(doc.shown, exc.node.start_mark.line + 1, "",
-                  f"expected at most {MAX_NODES} values, found more (anchors expanding?)")
+            Issue(
+                doc.shown,
+                exc.node.start_mark.line + 1,
+                "",
+                f"expected at most {MAX_NODES} values, found more (anchors expanding?)",
+            )
         )
     except yaml.YAMLError as exc:
         doc.issues.append(_yaml_issue(doc, exc))
@@ -135,7 +138,12 @@ def _read_text(doc: YamlDoc) -> str | None:
         size = doc.path.stat().st_size
         if size > MAX_FILE_BYTES:
             doc.issues.append(
-                Issue(doc.shown, 0, "", f"expected a file of at most {MAX_FILE_BYTES} bytes, found {size}")
+                Issue(
+                    doc.shown,
+                    0,
+                    "",
+                    f"expected a file of at most {MAX_FILE_BYTES} bytes, found {size}",
+                )
             )
             return None
         raw = doc.path.read_bytes()
@@ -146,9 +154,7 @@ def _read_text(doc: YamlDoc) -> str | None:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        doc.issues.append(
-            Issue(doc.shown, line, "", f"expected UTF-8 text, found byte 0x{raw[exc.start]:02x}")
-        )
+        doc.issues.append(Issue(doc.shown, line, "", f"expected UTF-8 text, found byte 0x{raw[exc.start]:02x}"))
         return None
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Audience = Literal["patient", "caregiver", "clinician"]
 DocumentKind = Literal["leaflet", "consent"]
@@ -143,13 +150,9 @@ class Topic(_Strict):
     @model_validator(mode="after")
     def _review_after_publication(self) -> Topic:
         if self.next_review <= self.published:
-            raise ValueError(
-                f"expected next_review after published ({self.published}), found {self.next_review}"
-            )
+            raise ValueError(f"expected next_review after published ({self.published}), found {self.next_review}")
         if (self.next_review - self.published).days > 3 * 366:
-            raise ValueError(
-                f"expected next_review within 3 years of publication, found {self.next_review}"
-            )
+            raise ValueError(f"expected next_review within 3 years of publication, found {self.next_review}")
         return self
 
 
@@ -166,6 +169,13 @@ class Clinic(_Strict):
     logo_alt: Short | None = None
     region: Short
     paper: Paper = "a4"
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_is_a_relative_path(cls, logo: str | None) -> str | None:
+        if logo and (":" in logo or logo.startswith(("/", "\\"))):
+            raise ValueError(f"expected a logo path relative to the clinic file, found {logo!r}")
+        return logo
 
     @model_validator(mode="after")
     def _logo_needs_alt(self) -> Clinic:

@@ -93,9 +93,9 @@ class PdfMaker:
             "pdf_tags": True,
         }
         try:
-            document = weasyprint.HTML(
-                string=html, base_url=self.base_url, url_fetcher=self._fetcher
-            ).render(font_config=self._font_config, **options)
+            document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self._fetcher).render(
+                font_config=self._font_config, **options
+            )
             return document.write_pdf(**options), len(document.pages)
         except _Refused as exc:
             raise ResourceRefused(f"{name}: refused to load '{_shorten(exc.url)}': {exc.reason}") from None

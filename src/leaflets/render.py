@@ -93,9 +93,7 @@ def _strings(project: Project, audience: str) -> Callable[[str], str]:
         try:
             return project.string(key, audience)
         except KeyError:
-            raise LeafletsError(
-                f"content/strings.yaml: expected a string named '{key}', found none"
-            ) from None
+            raise LeafletsError(f"content/strings.yaml: expected a string named '{key}', found none") from None
 
     return t
 
@@ -109,8 +107,29 @@ def _date_formatter(project: Project, audience: str) -> Callable[[dt.date], str]
     return date
 
 
-_BLOCKS = {"p", "div", "section", "header", "footer", "aside", "h1", "h2", "h3", "h4", "li",
-           "tr", "table", "ul", "ol", "dl", "dt", "dd", "figure", "figcaption", "blockquote"}
+_BLOCKS = {
+    "p",
+    "div",
+    "section",
+    "header",
+    "footer",
+    "aside",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "li",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "blockquote",
+}
 _SKIP = {"style", "script", "head", "title"}
 
 

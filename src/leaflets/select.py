@@ -56,9 +56,9 @@ class Selection:
 def select(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
     """Pick the statements, in content order, that `spec` shows its audience."""
     chosen = [
-        s for s in project.statements
-        if s.applies_to(spec.topic, spec.document, clinic.region)
-        and s.text.for_audience(spec.audience)
+        s
+        for s in project.statements
+        if s.applies_to(spec.topic, spec.document, clinic.region) and s.text.for_audience(spec.audience)
     ]
     sections: dict[str, list[Item]] = {}
     for s in chosen:
