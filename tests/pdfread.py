@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pypdf
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
 
 from leaflets.pdftext import normalise_text as normalise
 from leaflets.pdftext import page_texts
@@ -16,18 +15,16 @@ __all__ = ["normalise", "page_texts", "text", "glyph_sizes", "page_sizes", "cata
 
 
 def glyph_sizes(path: Path) -> list[float]:
-    """Return the font size of every visible character, in points."""
-    pdf = pdfium.PdfDocument(str(path))
-    sizes = []
-    try:
-        for page in pdf:
-            textpage = page.get_textpage()
-            for i in range(textpage.count_chars()):
-                if not textpage.get_text_range(i, 1).strip():
-                    continue
-                sizes.append(round(pdfium_c.FPDFText_GetFontSize(textpage.raw, i), 2))
-    finally:
-        pdf.close()
+    """Return the size in points of every visible run of text: Tf size x text matrix x CTM scale."""
+    sizes: list[float] = []
+
+    def visit(text: str, cm: list, tm: list, font: object, size: float) -> None:
+        if text.strip():
+            scale = math.sqrt(abs(tm[0] * tm[3] - tm[1] * tm[2])) * math.sqrt(abs(cm[0] * cm[3] - cm[1] * cm[2]))
+            sizes.append(round(size * scale, 2))
+
+    for page in pypdf.PdfReader(str(path)).pages:
+        page.extract_text(visitor_text=visit)
     return sizes
 
 

@@ -147,3 +147,15 @@ def test_no_heading_is_left_alone_at_a_page_foot(default_build):
                 "On the day of treatment",
             }, (doc.spec, body[-1])
         pdf.close()
+
+
+def test_the_glyph_size_check_can_fail(project_copy, tmp_path):
+    from leaflets.build import BuildOptions, build
+
+    css = project_copy / "templates" / "assets" / "document.css"
+    css.write_text(css.read_text() + "\n.meta { font-size: 10pt; }\n")
+    report = build(
+        project_copy,
+        BuildOptions(out=tmp_path, documents=("leaflet",), audiences=("patient",), topics=("ketamine-infusion",)),
+    )
+    assert min(glyph_sizes(report.documents[0].files["pdf"].path)) == 10

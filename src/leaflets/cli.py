@@ -273,3 +273,52 @@ def pdftext(pdf: Path) -> None:
 
     for number, words in enumerate(page_texts(pdf), start=1):
         click.echo(f"--- page {number}\n{words}")
+
+
+@main.command()
+@project_option
+@click.option(
+    "--patients",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="CSV of patients (columns in the README; example: content/patients-example.csv).",
+)
+@click.option("--topic", "topics", multiple=True, metavar="ID", help="Only rows for this topic (repeatable).")
+@click.option(
+    "--clinic",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Clinic file (default: content/clinics/example.yaml).",
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the packets.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes to render with (default: cores).")
+def packets(
+    project: Path, patients: Path, topics: tuple[str, ...], clinic: Path | None, out: Path, workers: int | None
+) -> None:
+    """Build one packet per patient: the leaflet, then the consent sheet with their identifiers on every page.
+
+    Rows are reported by number only; packets are named by an id, never by the patient's name. Rows
+    already built from the same inputs are skipped. Exit 1 if any row failed.
+    """
+    from leaflets.packets import PacketsOptions, make_packets
+
+    options = PacketsOptions(patients=patients, out=out, topics=tuple(topics), clinic=clinic, workers=workers)
+    show_bar = sys.stderr.isatty() and not logging.getLogger().isEnabledFor(logging.INFO)
+
+    def progress(rows):  # type: ignore[no-untyped-def]
+        if not show_bar:
+            yield from rows
+            return
+        items = list(rows)
+        with click.progressbar(items, label="Packets", file=sys.stderr) as bar:
+            yield from bar
+
+    report = make_packets(project, options, progress)
+    for issue in report.problems:
+        click.echo(f"Error: {issue}", err=True)
+    click.echo(
+        f"{report.rows} rows: {len(report.built)} packets built, {len(report.unchanged)} unchanged, "
+        f"{len(report.problems)} problems. Manifest: {report.manifest}."
+    )
+    if report.failed:
+        raise SystemExit(1)

@@ -83,22 +83,29 @@ class PdfMaker:
 
     def make(self, html: str, name: str) -> tuple[bytes, int]:
         """Return the PDF for `html` and its page count; `name` is used in error messages."""
+        data, pages = self.make_combined([html], name)
+        return data, pages[0]
+
+    def make_combined(self, htmls: list[str], name: str) -> tuple[bytes, list[int]]:
+        """Render several documents into one tagged PDF, each keeping its own page numbers."""
         weasyprint = _weasyprint()
         if self._font_config is None:
             self._font_config = weasyprint.text.fonts.FontConfiguration()
             self._fetcher = make_fetcher(self.roots)
-        options = {
-            "pdf_variant": PDF_VARIANT,
-            "pdf_identifier": hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"),
-            "pdf_tags": True,
-        }
+        digest = hashlib.sha256("\0".join(htmls).encode("utf-8")).hexdigest()[:32]
+        options = {"pdf_variant": PDF_VARIANT, "pdf_identifier": digest.encode("ascii"), "pdf_tags": True}
         try:
-            document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self._fetcher).render(
-                font_config=self._font_config, **options
-            )
-            return document.write_pdf(**options), len(document.pages)
+            documents = [
+                weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self._fetcher).render(
+                    font_config=self._font_config, **options
+                )
+                for html in htmls
+            ]
         except _Refused as exc:
             raise ResourceRefused(f"{name}: refused to load '{_shorten(exc.url)}': {exc.reason}") from None
+        first = documents[0]
+        combined = first if len(documents) == 1 else first.copy([p for d in documents for p in d.pages])
+        return combined.write_pdf(**options), [len(d.pages) for d in documents]
 
 
 def _shorten(url: str) -> str:

@@ -1,0 +1,336 @@
+"""Variable-data PDF: one shared rendered packet, personalised per patient by filling reserved slots.
+
+The way PDF/VT print shops do it: the expensive layout happens once; each copy only writes the
+patient's identifiers as real text (embedded font, ToUnicode, so it stays selectable and
+searchable), marked as an artifact like the running headers, at positions read from the rendered
+layout. Slots are reserved blank content streams of fixed length, so filling one changes no byte
+offset and the file needs no rewriting.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import unicodedata
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from leaflets import assets
+from leaflets.errors import LeafletsError
+
+MAX_GLYPHS = 60  # per field: longer values are refused, not squeezed
+FONT_FILE = "SourceSansPro-Regular.ttf"
+FONT_NAME = "/LeafletsFill"
+_GAP = 0.3  # em between a label and the value written after it
+_UNICODE_RANGES = [(0x20, 0x7E), (0xA0, 0x24F), (0x1E00, 0x1EFF), (0x2010, 0x2027), (0x300, 0x36F)]
+
+
+class FieldError(LeafletsError):
+    """A value that cannot be printed in its slot (unknown characters, too long)."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where one field's value is written: page (0-based, in the packet), baseline, size, room."""
+
+    page: int
+    field: str
+    x: float
+    y: float
+    size: float
+    room: float
+
+
+@dataclass(frozen=True)
+class Region:
+    """A reserved stretch of bytes in the template: one page's slots."""
+
+    offset: int
+    length: int
+    slots: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A shared packet PDF with reserved regions, ready to be filled for each patient."""
+
+    data: bytes
+    regions: tuple[Region, ...]
+    pages: int
+
+
+class FillFont:
+    """The font values are written in: glyph ids, widths, and what it cannot print."""
+
+    def __init__(self) -> None:
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(str(assets.font_file(FONT_FILE)))
+        self.units = font["head"].unitsPerEm
+        cmap = font.getBestCmap()
+        order = font.getGlyphOrder()
+        index = {name: gid for gid, name in enumerate(order)}
+        self.gids = {cp: index[name] for cp, name in cmap.items() if any(lo <= cp <= hi for lo, hi in _UNICODE_RANGES)}
+        metrics = font["hmtx"].metrics
+        self.widths = {gid: metrics[order[gid]][0] * 1000 / self.units for gid in set(self.gids.values())}
+        head, os2 = font["head"], font["OS/2"]
+        self.bbox = [round(v * 1000 / self.units) for v in (head.xMin, head.yMin, head.xMax, head.yMax)]
+        self.ascent = round(os2.sTypoAscender * 1000 / self.units)
+        self.descent = round(os2.sTypoDescender * 1000 / self.units)
+        self.cap_height = round(getattr(os2, "sCapHeight", 660) * 1000 / self.units)
+        self.program = self._subset(font)
+
+    def _subset(self, font) -> bytes:  # type: ignore[no-untyped-def]
+        from fontTools import subset
+
+        options = subset.Options()
+        options.retain_gids = True
+        options.notdef_outline = True
+        options.layout_features = []
+        options.name_IDs = ["*"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=list(self.gids))
+        subsetter.subset(font)
+        buffer = io.BytesIO()
+        font.save(buffer)
+        return buffer.getvalue()
+
+    def encode(self, text: str, field: str) -> tuple[str, float]:
+        """Return `text` as hex glyph ids and its width in text-space units (1/1000 em)."""
+        text = unicodedata.normalize("NFC", text)
+        missing = {ch for ch in text if ord(ch) not in self.gids}
+        if missing:  # the characters themselves are patient data: say how many, not which
+            raise FieldError(
+                f"{field}: expected letters the document font can print (Latin scripts), found {len(missing)} "
+                "it cannot (such as right-to-left scripts or emoji); write the name as on the clinic's Latin record"
+            )
+        if len(text) > MAX_GLYPHS:
+            raise FieldError(f"{field}: expected at most {MAX_GLYPHS} characters, found {len(text)}")
+        gids = [self.gids[ord(ch)] for ch in text]
+        return "".join(f"{g:04X}" for g in gids), sum(self.widths[g] for g in gids)
+
+
+@lru_cache(maxsize=1)
+def fill_font() -> FillFont:
+    return FillFont()
+
+
+def find_slots(pdf: bytes, labels: dict[str, str], first_page: int) -> list[Slot]:
+    """Find each label on pages from `first_page` on; a value goes right after it, on its baseline."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    doc = pdfium.PdfDocument(pdf)
+    slots = []
+    try:
+        for number in range(first_page, len(doc)):
+            page = doc[number]
+            textpage = page.get_textpage()
+            width = page.get_width()
+            for field, label in labels.items():
+                searcher = textpage.search(label, match_case=True)
+                while (found := searcher.get_next()) is not None:
+                    start, count = found
+                    last = start + count - 1
+                    _left, _bottom, right, _top = textpage.get_charbox(last)
+                    x, y = ctypes.c_double(), ctypes.c_double()
+                    raw.FPDFText_GetCharOrigin(textpage.raw, start, ctypes.byref(x), ctypes.byref(y))
+                    size = _size_in_points(textpage, start)
+                    end = _underscores_end(textpage, last + 1) or width - 54
+                    gap = _GAP * size
+                    slots.append(Slot(number, field, right + gap, y.value, size, end - right - gap))
+    finally:
+        doc.close()
+    return slots
+
+
+def _size_in_points(textpage, index: int) -> float:  # type: ignore[no-untyped-def]
+    """Return a character's font size in PDF points: pdfium's size times the scale of its matrix."""
+    import pypdfium2.raw as raw
+
+    matrix = raw.FS_MATRIX()
+    raw.FPDFText_GetMatrix(textpage.raw, index, ctypes.byref(matrix))
+    scale = abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+    return round(raw.FPDFText_GetFontSize(textpage.raw, index) * scale, 2)
+
+
+def _underscores_end(textpage, index: int) -> float | None:  # type: ignore[no-untyped-def]
+    """Return the right edge of the run of underscores starting at `index` (after spaces)."""
+    total = textpage.count_chars()
+    while index < total and textpage.get_text_range(index, 1) == " ":
+        index += 1
+    end = None
+    while index < total and textpage.get_text_range(index, 1) == "_":
+        end = textpage.get_charbox(index)[2]
+        index += 1
+    return end
+
+
+def make_template(pdf: bytes, slots: list[Slot]) -> Template:
+    """Add the fill font and one reserved blank content stream per page that has slots."""
+    import pypdf
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
+    font_ref = _add_font(writer, fill_font())
+    by_page: dict[int, list[Slot]] = {}
+    for slot in slots:
+        by_page.setdefault(slot.page, []).append(slot)
+    markers = {}
+    for number, page_slots in sorted(by_page.items()):
+        page = writer.pages[number]
+        resources = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else DictionaryObject()
+        fonts = resources.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else DictionaryObject()
+        fonts[NameObject(FONT_NAME)] = font_ref
+        resources[NameObject("/Font")] = fonts
+        page[NameObject("/Resources")] = resources
+        marker = f"%LEAFLETS-SLOTS-{number:04d}\n".encode("ascii")
+        length = len(marker) + sum(_reserve(s) for s in page_slots)
+        stream = DecodedStreamObject()
+        stream.set_data(marker + b" " * (length - len(marker)))
+        contents = page.get("/Contents")
+        existing = contents.get_object() if contents is not None else ArrayObject()
+        array = ArrayObject(existing) if isinstance(existing, ArrayObject) else ArrayObject([contents])
+        # Wrap the page's own drawing in q/Q so the slots start from the default coordinates.
+        array.insert(0, writer._add_object(_raw_stream(b"q\n")))
+        array.append(writer._add_object(_raw_stream(b"\nQ\n")))
+        array.append(writer._add_object(stream))
+        page[NameObject("/Contents")] = array
+        markers[number] = (marker, length, tuple(page_slots))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = buffer.getvalue()
+    regions = []
+    for marker, length, reserved in markers.values():
+        offset = data.find(marker)
+        if offset < 0 or data.find(marker, offset + 1) >= 0:
+            raise AssertionError(f"slot marker {marker!r} not found exactly once")
+        regions.append(Region(offset, length, reserved))
+    return Template(data, tuple(regions), len(writer.pages))
+
+
+def _raw_stream(data: bytes):  # type: ignore[no-untyped-def]
+    from pypdf.generic import DecodedStreamObject
+
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return stream
+
+
+def _reserve(slot: Slot) -> int:
+    return MAX_GLYPHS * 4 + 120
+
+
+def _add_font(writer, font: FillFont):  # type: ignore[no-untyped-def]
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        StreamObject,
+        TextStringObject,
+    )
+
+    name = NameObject("/LFILLS+SourceSansPro-Regular")
+    program = StreamObject()
+    program.set_data(zlib.compress(font.program, 9))
+    program[NameObject("/Filter")] = NameObject("/FlateDecode")
+    program[NameObject("/Length1")] = NumberObject(len(font.program))
+    descriptor = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/FontDescriptor"),
+            NameObject("/FontName"): name,
+            NameObject("/Flags"): NumberObject(32),
+            NameObject("/FontBBox"): ArrayObject(NumberObject(v) for v in font.bbox),
+            NameObject("/ItalicAngle"): NumberObject(0),
+            NameObject("/Ascent"): NumberObject(font.ascent),
+            NameObject("/Descent"): NumberObject(font.descent),
+            NameObject("/CapHeight"): NumberObject(font.cap_height),
+            NameObject("/StemV"): NumberObject(80),
+            NameObject("/FontFile2"): writer._add_object(program),
+        }
+    )
+    widths = ArrayObject()
+    for gid in sorted(font.widths):
+        widths.extend([NumberObject(gid), ArrayObject([FloatObject(round(font.widths[gid], 2))])])
+    cid_font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/CIDFontType2"),
+            NameObject("/BaseFont"): name,
+            NameObject("/CIDSystemInfo"): DictionaryObject(
+                {
+                    NameObject("/Registry"): TextStringObject("Adobe"),
+                    NameObject("/Ordering"): TextStringObject("Identity"),
+                    NameObject("/Supplement"): NumberObject(0),
+                }
+            ),
+            NameObject("/FontDescriptor"): writer._add_object(descriptor),
+            NameObject("/W"): widths,
+            NameObject("/CIDToGIDMap"): NameObject("/Identity"),
+        }
+    )
+    cmap = DecodedStreamObject()
+    cmap.set_data(_cmap(font))
+    to_unicode = cmap.flate_encode()
+    return writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type0"),
+                NameObject("/BaseFont"): name,
+                NameObject("/Encoding"): NameObject("/Identity-H"),
+                NameObject("/DescendantFonts"): ArrayObject([writer._add_object(cid_font)]),
+                NameObject("/ToUnicode"): writer._add_object(to_unicode),
+            }
+        )
+    )
+
+
+def _cmap(font: FillFont) -> bytes:
+    pairs = sorted({gid: cp for cp, gid in font.gids.items()}.items())
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        "/CMapName /Adobe-Identity-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<0000> <FFFF>",
+        "endcodespacerange",
+    ]
+    for start in range(0, len(pairs), 100):
+        chunk = pairs[start : start + 100]
+        lines.append(f"{len(chunk)} beginbfchar")
+        lines.extend(f"<{gid:04X}> <{cp:04X}>" for gid, cp in chunk)
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode("ascii")
+
+
+def fill(template: Template, values: dict[str, str]) -> bytes:
+    """Return a copy of the template with every slot holding its field's value."""
+    font = fill_font()
+    data = bytearray(template.data)
+    for region in template.regions:
+        ops = ["/Artifact BMC q 0 g BT"]
+        for slot in region.slots:
+            value = values.get(slot.field, "")
+            if not value:
+                continue
+            glyphs, width = font.encode(value, slot.field)
+            if width * slot.size / 1000 > slot.room:
+                raise FieldError(f"{slot.field}: expected a value that fits the space on the form, found one too long")
+            ops.append(f"{FONT_NAME} {slot.size:.2f} Tf 1 0 0 1 {slot.x:.2f} {slot.y:.2f} Tm <{glyphs}> Tj")
+        ops.append("ET Q EMC")
+        body = " ".join(ops).encode("ascii")
+        if len(body) > region.length:
+            raise AssertionError("slot reserve too small")
+        data[region.offset : region.offset + region.length] = body + b" " * (region.length - len(body))
+    return bytes(data)
