@@ -13,8 +13,8 @@ from leaflets.content import Place, Project, load_project
 from leaflets.errors import ContentError, Issue
 from leaflets.load import read_yaml
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, Statement
-from leaflets.readability import score, sentence_grade, sentences
-from leaflets.select import DocumentSpec, Selection, select
+from leaflets.readability import Score, score, sentence_grade, sentences
+from leaflets.select import DocumentSpec, Item, Selection, select
 
 #: Rule ids, in the order they run; documented in the README.
 RULES = (
@@ -166,13 +166,23 @@ def _terms(project: Project) -> list[str]:
     return [str(t) for t in (data or {}).get("terms", [])] if isinstance(data, dict) else []
 
 
+def prose_items(sel: Selection) -> list[Item]:
+    """The statements of a document that readability scores: prose, not table cells or list fragments."""
+    return [i for name, group in sel.sections.items() if name in PROSE for i in group if not i.label]
+
+
+def document_grade(project: Project, sel: Selection) -> Score:
+    """Reading level of one document's prose, with the project's explained terms."""
+    return score((i.text for i in prose_items(sel)), _terms(project))
+
+
 def check_readability(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     """Grade each patient and caregiver document's prose; point at the hardest sentences."""
     terms = _terms(project)
     known = frozenset(t.lower() for t in terms)
     issues = []
     for sel in _selections(project, topics):
-        items = [i for name, group in sel.sections.items() if name in PROSE for i in group if not i.label]
+        items = prose_items(sel)
         result = score((i.text for i in items), terms)
         if result.grade <= GRADE_WARNING:
             continue

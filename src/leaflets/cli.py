@@ -322,3 +322,37 @@ def packets(
     )
     if report.failed:
         raise SystemExit(1)
+
+
+@main.command()
+@project_option
+@click.option("--topic", "topics", multiple=True, metavar="ID", help="Topic to preview (repeatable; default: all).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@click.option(
+    "--clinic",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Clinic file (default: content/clinics/example.yaml).",
+)
+@click.option("--allow-remote", is_flag=True, help="Allow a --host that other machines can reach.")
+def serve(
+    project: Path, topics: tuple[str, ...], host: str, port: int, clinic: Path | None, allow_remote: bool
+) -> None:
+    """Preview documents in a browser; saving a content or template file reloads the page."""
+    from leaflets.serve import Preview, Watcher, is_loopback, make_server
+
+    if not is_loopback(host) and not allow_remote:
+        raise click.UsageError(f"--host {host} is reachable from other machines; add --allow-remote to mean it")
+    preview = Preview(root=project.resolve(), topics=tuple(topics), clinic_file=clinic)
+    preview.reload()
+    server = make_server(preview, host, port)
+    watcher = Watcher(preview).start()
+    click.echo(f"Previewing on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+        server.server_close()
