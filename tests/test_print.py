@@ -159,3 +159,55 @@ def test_the_glyph_size_check_can_fail(project_copy, tmp_path):
         BuildOptions(out=tmp_path, documents=("leaflet",), audiences=("patient",), topics=("ketamine-infusion",)),
     )
     assert min(glyph_sizes(report.documents[0].files["pdf"].path)) == 10
+
+
+def test_lines_of_prose_are_about_70_characters(default_build):
+    import statistics
+
+    import pypdfium2 as pdfium
+
+    for doc in default_build.documents:
+        if doc.spec.document != "leaflet" or doc.spec.audience == "clinician":
+            continue
+        pdf = pdfium.PdfDocument(str(doc.files["pdf"].path))
+        full = [
+            len(line) for page in pdf for line in page.get_textpage().get_text_bounded().splitlines() if len(line) >= 50
+        ]
+        pdf.close()
+        assert 60 <= statistics.median(full) <= 76, (doc.spec, statistics.median(full))
+
+
+def test_running_headers_and_footers_are_artifacts(default_build):
+    import re
+
+    import pypdf
+
+    doc = next(d for d in default_build.documents if d.spec.document == "consent")
+    data = pypdf.PdfReader(str(doc.files["pdf"].path)).pages[1].get_contents().get_data()
+    artifacts = [m.group(1) for m in re.finditer(rb"/Artifact\s*BMC(.*?)EMC", data, re.S)]
+    tagged = [m.group(1) for m in re.finditer(rb"/\w+\s*<<\s*/MCID\s+\d+\s*>>\s*BDC(.*?)EMC", data, re.S)]
+    text_artifacts = [a for a in artifacts if b"TJ" in a or b"Tj" in a]
+    # running lines: title and version, draft mark, identifiers, dates, page X of Y (one run per line or box)
+    assert 5 <= len(text_artifacts) <= 12, len(text_artifacts)
+    assert sum(1 for t in tagged if b"TJ" in t or b"Tj" in t) > 20
+
+
+def test_text_colours_have_at_least_7_to_1_contrast(root):
+    import re
+
+    css = (root / "templates" / "assets" / "document.css").read_text() + (
+        root / "templates" / "assets" / "print.css"
+    ).read_text()
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    texts = set(re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{6})", css))
+    backgrounds = set(re.findall(r"background:\s*(#[0-9a-fA-F]{6})", css)) | {"#ffffff"}
+    assert texts and len(backgrounds) > 1
+    for text in texts:
+        for background in backgrounds:
+            light, dark = sorted((luminance(text), luminance(background)), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 7, (text, background)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -105,8 +108,72 @@ class PdfMaker:
             raise ResourceRefused(f"{name}: refused to load '{_shorten(exc.url)}': {exc.reason}") from None
         first = documents[0]
         combined = first if len(documents) == 1 else first.copy([p for d in documents for p in d.pages])
-        return combined.write_pdf(**options), [len(d.pages) for d in documents]
+        return mark_running_lines_as_artifacts(combined.write_pdf(**options)), [len(d.pages) for d in documents]
 
 
 def _shorten(url: str) -> str:
     return url if len(url) <= 120 else url[:117] + "..."
+
+
+_MARKED = re.compile(rb"/(\w+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
+
+
+def mark_running_lines_as_artifacts(pdf: bytes) -> bytes:
+    """Turn marked content that no structure element uses (the running headers and footers) into artifacts.
+
+    WeasyPrint 70 leaves margin-box text out of the structure tree but marks it as /Span with an MCID;
+    PDF/UA wants such page furniture marked /Artifact, so assistive technology skips it.
+    """
+    import pypdf
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
+    used = _mcids_in_tree(writer.root_object.get("/StructTreeRoot"))
+    for page in writer.pages:
+        content = page.get_contents()
+        if content is None:
+            continue
+        data = content.get_data()
+        keep = used.get(page.indirect_reference.idnum if page.indirect_reference else -1, set())
+        marked = _MARKED.sub(partial(_unless_used, keep), data)
+        if marked != data:
+            stream = DecodedStreamObject()
+            stream.set_data(marked)
+            page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _unless_used(keep: set[int], match: re.Match[bytes]) -> bytes:
+    return match.group(0) if int(match.group(2)) in keep else b"/Artifact BMC"
+
+
+def _mcids_in_tree(root: Any) -> dict[int, set[int]]:
+    """Collect, per page object number, the MCIDs the structure tree reaches."""
+    used: dict[int, set[int]] = {}
+    if root is None:
+        return used
+    stack: list[tuple[Any, int | None]] = [(root.get_object(), None)]
+    while stack:
+        node, page = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, int):
+            if page is not None:
+                used.setdefault(page, set()).add(int(node))
+            continue
+        if isinstance(node, list):
+            stack.extend((child, page) for child in node)
+            continue
+        if not hasattr(node, "get"):
+            continue
+        pg = node.get("/Pg")
+        here = pg.idnum if pg is not None and hasattr(pg, "idnum") else page
+        if "/MCID" in node:
+            if here is not None:
+                used.setdefault(here, set()).add(int(node["/MCID"]))
+            continue
+        kids = node.get("/K")
+        if kids is not None:
+            stack.append((kids, here))
+    return used

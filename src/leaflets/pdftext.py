@@ -14,6 +14,7 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
     text = re.sub(r"\x02\s*", "-", text)  # pdfium marks a hyphen that ends a line as U+0002
     text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1-\2", text)
+    text = re.sub(r"(\w)/\s*\n\s*(\w)", r"\1/\2", text)  # a line may break after a slash, as in and/or
     return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
 
 
@@ -29,5 +30,27 @@ def page_texts(path: Path) -> list[str]:
 
 
 def pdf_text(path: Path) -> str:
-    """Return the whole PDF's normalised text."""
-    return " ".join(page_texts(path))
+    """Return the PDF's body text in reading order, normalised, as one string.
+
+    Running headers and footers (lines on every page, and "Page X of Y") and stray list bullets are
+    left out, so a sentence that runs over a page break reads as one.
+    """
+    pages = _page_lines(path)
+    repeated = set.intersection(*(set(lines) for lines in pages)) if len(pages) > 1 else set()
+    kept = []
+    for number, lines in enumerate(pages, start=1):
+        page_x_of_y = re.compile(rf"\w+ {number} \w+ {len(pages)}")
+        kept += [
+            line for line in lines if line not in repeated and not page_x_of_y.fullmatch(line) and line.strip("• ")
+        ]
+    return normalise_text("\n".join(kept))
+
+
+def _page_lines(path: Path) -> list[list[str]]:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [[line.strip() for line in page.get_textpage().get_text_bounded().splitlines()] for page in pdf]
+    finally:
+        pdf.close()
