@@ -207,7 +207,7 @@ def test_text_colours_have_at_least_7_to_1_contrast(root):
     texts = set(re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{6})", css))
     backgrounds = set(re.findall(r"background:\s*(#[0-9a-fA-F]{6})", css)) | {"#ffffff"}
     assert texts and len(backgrounds) > 1
-    for text in texts:
+    for colour in texts:
         for background in backgrounds:
-            light, dark = sorted((luminance(text), luminance(background)), reverse=True)
-            assert (light + 0.05) / (dark + 0.05) >= 7, (text, background)
+            light, dark = sorted((luminance(colour), luminance(background)), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 7, (colour, background)
