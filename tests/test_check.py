@@ -242,3 +242,15 @@ def test_strict_turns_warnings_into_exit_1(root):
     assert runner.invoke(main, args).exit_code == 0
     assert runner.invoke(main, [*args, "--strict"]).exit_code == 1
     assert runner.invoke(main, [*args, "--format", "xml"]).exit_code == 2
+
+
+def test_completeness_names_the_pdf_relative_to_the_project(default_build, project_copy):
+    import shutil
+
+    shutil.copytree(default_build.out, project_copy / "output")
+    victim = project_copy / "output" / "ketamine-infusion" / "consent-patient-letter.pdf"
+    victim.write_bytes((project_copy / "output" / "ketamine-infusion" / "leaflet-patient-letter.pdf").read_bytes())
+    issues = findings(project_copy, "completeness", build_dir=project_copy / "output")
+    assert issues and all(
+        i.message.startswith("expected its text in output/ketamine-infusion/consent-patient-letter.pdf") for i in issues
+    )

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from leaflets.content import Place, Project, load_project
-from leaflets.errors import ContentError, Issue
+from leaflets.errors import ContentError, Issue, display_path
 from leaflets.load import read_yaml
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, Statement
 from leaflets.readability import Score, score, sentence_grade, sentences
@@ -414,7 +414,8 @@ def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Pat
                     _at(
                         project.places[item.id],
                         f"statement {item.id}",
-                        f"expected its text in {path}, found it missing (rebuild, or a layout problem lost it)",
+                        f"expected its text in {display_path(path, project.root)}, found it missing "
+                        "(rebuild, or a layout problem lost it)",
                         "completeness",
                     )
                 )
