@@ -47,6 +47,14 @@ project_option = click.option(
 )
 
 
+clinic_option = click.option(
+    "--clinic",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Clinic file (default: content/clinics/example.yaml).",
+)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="leaflets")
 @click.option("-v", "--verbose", count=True, help="Say more (repeat for debug detail).")
@@ -92,12 +100,7 @@ def main(verbose: int, quiet: bool) -> None:
 )
 @click.option("--paper", type=click.Choice(PAPERS), default=None, help="Paper size (default: the clinic's).")
 @click.option("--large-print", is_flag=True, help="Reflow at large-print sizes (16 pt and more).")
-@click.option(
-    "--clinic",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Clinic file (default: content/clinics/example.yaml).",
-)
+@clinic_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -284,12 +287,7 @@ def pdftext(pdf: Path) -> None:
     help="CSV of patients (columns in the README; example: content/patients-example.csv).",
 )
 @click.option("--topic", "topics", multiple=True, metavar="ID", help="Only rows for this topic (repeatable).")
-@click.option(
-    "--clinic",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Clinic file (default: content/clinics/example.yaml).",
-)
+@clinic_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the packets.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes to render with (default: cores).")
 def packets(
@@ -329,12 +327,7 @@ def packets(
 @click.option("--topic", "topics", multiple=True, metavar="ID", help="Topic to preview (repeatable; default: all).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only by default).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
-@click.option(
-    "--clinic",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Clinic file (default: content/clinics/example.yaml).",
-)
+@clinic_option
 @click.option("--allow-remote", is_flag=True, help="Allow a --host that other machines can reach.")
 def serve(
     project: Path, topics: tuple[str, ...], host: str, port: int, clinic: Path | None, allow_remote: bool
