@@ -170,6 +170,12 @@ def write_html(report: DiffReport, folder: Path) -> Path:
     """Write `folder/index.html` with the text diffs and old and new page pictures side by side."""
     folder.mkdir(parents=True, exist_ok=True)
     parts = [_HEAD.format(old=html.escape(str(report.old)), new=html.escape(str(report.new)))]
+    summary = "".join(
+        f'<li><a href="#{d.name.replace("/", "--")}">{html.escape(d.name)}</a> (pages '
+        f"{', '.join(str(p.number) for p in d.pages) or 'none'})</li>"
+        for d in report.with_status("changed")
+    )
+    parts.append(f"<nav><p>Changed documents:</p><ul>{summary or '<li>none</li>'}</ul></nav>")
     for status in ("changed", "added", "removed", "unchanged"):
         docs = report.with_status(status)  # type: ignore[arg-type]
         parts.append(f"<h2>{status.capitalize()} ({len(docs)})</h2>")
