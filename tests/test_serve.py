@@ -134,3 +134,18 @@ def test_in_a_browser_edits_appear_without_a_manual_reload(served, project_copy)
             page.screenshot(path=str(project_copy / "preview.png"))
         finally:
             browser.close()
+
+
+def test_a_change_re_renders_only_the_documents_it_touches(project_copy):
+    preview = Preview(root=project_copy)
+    preview.reload()
+    first = preview.renders
+    assert first == 24  # 2 topics x 2 documents x 3 audiences x 2 print sizes
+    preview.reload()
+    assert preview.renders == first, "nothing changed, nothing re-rendered"
+    edit(project_copy, OLD, NEW)  # a statement only the ketamine-infusion documents show
+    preview.reload()
+    # patient and caregiver leaflets and consent records, and the clinician's consent record (it cites the
+    # patient leaflet's fingerprint), in both print sizes; the clinician leaflet's words did not change
+    assert preview.renders - first == 10
+    assert NEW in preview.good.html[(("ketamine-infusion", "leaflet", "patient"), False)]

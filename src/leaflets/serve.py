@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from leaflets.build import choose_clinic, leaflet_ref, render_document
+from leaflets.build import choose_clinic, leaflet_audience, leaflet_ref, render_document
 from leaflets.check import document_grade, format_issue, run_checks
 from leaflets.content import Project, clinic_logo_path, load_project
 from leaflets.errors import ContentError, Issue, LeafletsError
@@ -56,6 +56,8 @@ class Preview:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pdfs: dict[str, bytes] = field(default_factory=dict)
     _maker: object | None = None
+    _pages: dict[tuple[Key, bool], tuple[str, str]] = field(default_factory=dict)
+    renders: int = 0  # how many pages were rendered, so tests can see what a change rebuilt
 
     @property
     def templates_dir(self) -> Path:
@@ -86,19 +88,54 @@ class Preview:
         clinic = choose_clinic(project, self.clinic_file)
         topics = tuple(sorted(self.topics or project.topics))
         env = make_environment(self.templates_dir)
+        shared = self._shared_inputs(project, clinic)
         rendered: dict[tuple[Key, bool], str] = {}
         grades: dict[Key, float] = {}
+        pages = {}
         for topic in topics:
             for document in DOCUMENTS:
                 for audience in AUDIENCES:
                     key: Key = (topic, document, audience)
+                    inputs = self._inputs(project, clinic, key, shared)
                     for large in (False, True):
-                        spec = DocumentSpec(topic, document, audience, clinic.paper, large)  # type: ignore[arg-type]
-                        rendered[(key, large)] = self._render(project, env, clinic, spec, "screen")
+                        previous = self._pages.get((key, large))
+                        if previous and previous[0] == inputs:
+                            page = previous[1]  # nothing it depends on changed
+                        else:
+                            spec = DocumentSpec(topic, document, audience, clinic.paper, large)  # type: ignore[arg-type]
+                            page = self._render(project, env, clinic, spec, "screen")
+                            self.renders += 1
+                        rendered[(key, large)] = page
+                        pages[(key, large)] = (inputs, page)
+                    spec = DocumentSpec(topic, document, audience, clinic.paper)  # type: ignore[arg-type]
                     grades[key] = document_grade(project, select(project, spec, clinic)).grade
+        self._pages = pages
         no_build = self.root / ".no-build"  # the preview judges content; completeness is for real builds
         findings = {t: run_checks(self.root, (t,), build_dir=no_build).issues for t in topics}
         return Snapshot(project, clinic, rendered, grades, findings)
+
+    def _shared_inputs(self, project: Project, clinic: Clinic) -> str:
+        """Hash what every page depends on: templates, strings, clinic and its logo, references."""
+        digest = hashlib.sha256()
+        for path in sorted(p for p in self.templates_dir.rglob("*") if p.is_file()):
+            digest.update(path.as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
+        logo = clinic_logo_path(project, clinic)
+        if logo is not None and logo.is_file():
+            digest.update(logo.read_bytes())
+        digest.update(repr((project.strings, clinic, project.references)).encode())
+        return digest.hexdigest()
+
+    def _inputs(self, project: Project, clinic: Clinic, key: Key, shared: str) -> str:
+        """Hash what one document depends on, so a change re-renders only the documents it touches."""
+        topic, document, audience = key
+        spec = DocumentSpec(topic, document, audience, clinic.paper)  # type: ignore[arg-type]
+        parts: list[object] = [shared, project.topics[topic], select(project, spec, clinic)]
+        if document == "consent":  # it cites the fingerprint of the leaflet given to the patient or carer
+            given = DocumentSpec(topic, "leaflet", leaflet_audience(spec), clinic.paper)  # type: ignore[arg-type]
+            parts.append(select(project, given, clinic))
+        if audience == "clinician":  # it lists the corrections register
+            parts.append((project.corrections, sorted(project.seeds)))
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
 
     def _render(self, project: Project, env, clinic: Clinic, spec: DocumentSpec, media: str) -> str:  # type: ignore[no-untyped-def]
         from leaflets import assets
