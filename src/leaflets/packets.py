@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -86,11 +86,10 @@ class PacketsReport:
     """What a run did."""
 
     built: tuple[str, ...]
-    skipped: tuple[str, ...]
+    unchanged: tuple[str, ...]
     problems: tuple[Issue, ...]
     manifest: Path
-    rows: int = 0
-    unchanged: tuple[str, ...] = field(default_factory=tuple)
+    rows: int
 
     @property
     def failed(self) -> bool:
@@ -215,7 +214,7 @@ def make_packets(
 
     for row in progress(iter(todo)) if progress else todo:
         try:
-            data = fill(shared[row.group], _values(project, row, clinic))
+            data = fill(shared[row.group], _values(row))
         except FieldError as exc:
             column, _, message = str(exc).partition(": ")
             issues.append(
@@ -245,10 +244,11 @@ def make_packets(
         log.info("row %d: built packet %s", row.row, row.packet_id)
     manifest = _write_manifest(out, entries)
     errors = tuple(i for i in issues if i.severity == "error")
-    return PacketsReport(tuple(built), (), errors, manifest, len(rows), tuple(unchanged))
+    return PacketsReport(tuple(built), tuple(unchanged), errors, manifest, len(rows))
 
 
-def _values(project: Project, row: PatientRow, clinic: Clinic) -> dict[str, str]:
+def _values(row: PatientRow) -> dict[str, str]:
+    """The identifiers written on the consent record; dates as YYYY-MM-DD, which no reader misreads."""
     return {
         "name": row.name,
         "date_of_birth": row.date_of_birth.isoformat(),
