@@ -69,3 +69,53 @@ def test_python_dash_m_works(root):
 
     out = subprocess.run([sys.executable, "-m", "leaflets", "--version"], capture_output=True, text=True, check=True)
     assert "leaflets" in out.stdout
+
+
+def test_clinic_option_with_the_projects_own_file(root, tmp_path):
+    result = run(
+        "build",
+        "--project",
+        str(root),
+        "--clinic",
+        str(root / "content" / "clinics" / "example.yaml"),
+        "--topic",
+        "ketamine-infusion",
+        "--document",
+        "leaflet",
+        "--audience",
+        "patient",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_clinic_file_from_another_site(root, tmp_path):
+    from pdfread import page_sizes, text
+
+    clinic = tmp_path / "north.yaml"
+    clinic.write_text(
+        "id: north\nname: Northside Practice\naddress: [2 High Street, Leeds]\n"
+        "phone: '0113 000 0000'\nregion: UK\npaper: a4\n"
+    )
+    out = tmp_path / "out"
+    result = run(
+        "build",
+        "--project",
+        str(root),
+        "--clinic",
+        str(clinic),
+        "--topic",
+        "ketamine-infusion",
+        "--document",
+        "leaflet",
+        "--audience",
+        "patient",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    pdf = out / "ketamine-infusion" / "leaflet-patient-a4.pdf"
+    words = text(pdf)
+    assert "Northside Practice" in words and "Samaritans free on 116 123" in words and "988" not in words
+    assert round(page_sizes(pdf)[0][0]) == 595

@@ -97,7 +97,9 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
     statements = loader.items(Statement, loader.files("statements"), key="statements")
     references = loader.items(Reference, [root / "content" / "references.yaml"], key="references")
     corrections = loader.items(Correction, loader.optional(root / "content" / "corrections.yaml"), key="corrections")
-    clinic_paths = loader.files("clinics") + ([extra_clinic] if extra_clinic else [])
+    clinic_paths = loader.files("clinics")
+    if extra_clinic is not None and extra_clinic.resolve() not in {p.resolve() for p in clinic_paths}:
+        clinic_paths.append(extra_clinic)
     clinics = loader.items(Clinic, clinic_paths, key=None)
     strings = loader.strings(root / "content" / "strings.yaml")
     project = Project(
