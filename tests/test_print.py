@@ -211,3 +211,25 @@ def test_text_colours_have_at_least_7_to_1_contrast(root):
         for background in backgrounds:
             light, dark = sorted((luminance(colour), luminance(background)), reverse=True)
             assert (light + 0.05) / (dark + 0.05) >= 7, (colour, background)
+
+
+def test_structure_tree_tags_headings_lists_tables_and_the_logo(default_build):
+    import pypdf
+
+    doc = next(d for d in default_build.documents if d.spec.document == "leaflet" and d.spec.audience == "patient")
+    root = pypdf.PdfReader(str(doc.files["pdf"].path)).trailer["/Root"]["/StructTreeRoot"]
+    kinds, alts, stack = set(), [], [root]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(node)
+        elif hasattr(node, "get"):
+            if "/S" in node:
+                kinds.add(str(node["/S"]))
+            if node.get("/S") == "/Figure":
+                alts.append(str(node.get("/Alt", "")))
+            if "/K" in node:
+                stack.append(node["/K"])
+    assert {"/H1", "/H2", "/H3", "/P", "/L", "/LI", "/Table", "/TR", "/TH", "/TD", "/Figure"} <= kinds, kinds
+    assert "Riverside Mood Clinic logo" in alts
