@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -157,8 +156,3 @@ def test_output_folder_that_is_a_file_is_a_clear_error(project_copy, tmp_path):
     target.write_text("x")
     with pytest.raises(OutputError, match="expected an output folder, found a file"):
         build(project_copy, BuildOptions(out=target))
-
-
-def test_no_partial_files_are_left_behind(default_build):
-    leftovers = [p for p in Path(default_build.out).rglob("*") if p.name.endswith(".part")]
-    assert leftovers == []

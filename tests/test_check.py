@@ -254,3 +254,22 @@ def test_completeness_names_the_pdf_relative_to_the_project(default_build, proje
     assert issues and all(
         i.message.startswith("expected its text in output/ketamine-infusion/consent-patient-letter.pdf") for i in issues
     )
+
+
+def test_a_broken_claims_list_is_an_error_not_a_silent_pass(project_copy):
+    claims = project_copy / "content" / "claims.yaml"
+    claims.write_text(claims.read_text() + "  - phrase: [oops\n")
+    edit(project_copy / "content" / "statements" / "benefits.yaml", '"If it helps', '"This will cure you. If it helps')
+    report = run_checks(project_copy, today=TODAY, build_dir=project_copy / "no-build")
+    assert report.failed(strict=False)
+    assert [i.path for i in report.issues if i.severity == "error"] == ["content/claims.yaml"]
+
+
+def test_claims_and_terms_are_validated_with_their_lines(project_copy):
+    claims = project_copy / "content" / "claims.yaml"
+    claims.write_text(claims.read_text().replace("    why: an absolute promise\n", "", 1))
+    terms = project_copy / "content" / "terms.yaml"
+    terms.write_text(terms.read_text() + "  - {term: x, extra: y}\n")
+    messages = [str(i) for i in run_checks(project_copy, today=TODAY).issues]
+    assert any(m.startswith("content/claims.yaml:") and "why: expected a value, found nothing" in m for m in messages)
+    assert any(m.startswith("content/terms.yaml:") and "expected" in m for m in messages)

@@ -235,14 +235,13 @@ def test_a_killed_build_leaves_only_complete_files(project_copy, tmp_path):
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(out.rglob("*.pdf")):
-        time.sleep(0.05)
-    time.sleep(0.3)
+        time.sleep(0.02)
     proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM, "the build ended before it was stopped"
     import pypdf
 
     pdfs = list(out.rglob("*.pdf"))
-    assert pdfs, "the build was killed before it wrote anything"
+    assert 1 <= len(pdfs) < 12, "stopped mid-way: some documents written, not all"
     for pdf in pdfs:
         assert len(pypdf.PdfReader(str(pdf)).pages) >= 1
     assert [p.name for p in out.rglob(".*.part")] == []

@@ -86,3 +86,20 @@ def test_approved_content_needs_a_named_reviewer(project_copy):
     path.write_text(path.read_text().replace("status: draft", "status: approved"))
     with pytest.raises(ContentError, match="expected a reviewer and a date"):
         load_project(project_copy)
+
+
+def test_one_bad_item_is_reported_once_not_echoed_by_everything_that_cites_it(project_copy):
+    risks = project_copy / "content" / "statements" / "risks.yaml"
+    risks.write_text(
+        risks.read_text().replace(
+            "  - id: risk-dependence\n    section: risks-long", "  - id: risk-dependence\n    section: soon", 1
+        )
+    )
+    refs = project_copy / "content" / "references.yaml"
+    refs.write_text(refs.read_text().replace("  - id: spravato-pi\n", "  - id: spravato-pi\n    colour: red\n", 1))
+    with pytest.raises(ContentError) as exc:
+        load_project(project_copy)
+    messages = [str(i) for i in exc.value.issues]
+    assert len(messages) == 2, messages  # the bad statement and the bad reference, nothing citing them
+    assert any("risks.yaml" in m and ".section:" in m for m in messages)
+    assert any("references.yaml" in m and "colour: expected no such field" in m for m in messages)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leaflets import assets
-from leaflets.content import Project, clinic_logo_path, load_project
+from leaflets.content import Project, choose_clinic, clinic_logo_path, load_project
 from leaflets.errors import LeafletsError, OutputError
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, DocumentKind, Format, Paper
 from leaflets.render import LeafletRef, fingerprint, html_to_text, make_environment, render_html
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CLINIC = "example"
 MANIFEST = "manifest.json"
 
 
@@ -119,12 +118,7 @@ class _Run:
     formats: tuple[Format, ...]
 
     def logo_url(self, inline: bool) -> str | None:
-        logo = clinic_logo_path(self.project, self.clinic)
-        if logo is None:
-            return None
-        path = assets.guard_path(logo, self.roots, "clinic logo")
-        assets.image_type(path, "clinic logo")
-        return assets.data_url(path, "clinic logo") if inline else path.as_uri()
+        return clinic_logo_url(self.project, self.clinic, self.roots, inline)
 
     def render(self, spec: DocumentSpec, leaflet: LeafletRef | None, media: str = "print") -> Rendered:
         return render_document(
@@ -138,21 +132,14 @@ class _Run:
         )
 
 
-def choose_clinic(project: Project, clinic_file: Path | None) -> Clinic:
-    """Return the clinic named by `clinic_file`, or the project's default clinic."""
-    if clinic_file is not None:
-        for cid, path in project.clinic_files.items():
-            if path.resolve() == clinic_file.resolve():
-                return project.clinics[cid]
-        raise LeafletsError(f"{clinic_file}: expected a clinic file, found none")
-    if DEFAULT_CLINIC in project.clinics:
-        return project.clinics[DEFAULT_CLINIC]
-    if len(project.clinics) == 1:
-        return next(iter(project.clinics.values()))
-    raise LeafletsError(
-        f"{project.content_dir / 'clinics'}: expected a clinic '{DEFAULT_CLINIC}' or exactly one clinic, "
-        f"found {len(project.clinics)}; pass --clinic FILE"
-    )
+def clinic_logo_url(project: Project, clinic: Clinic, roots: tuple[Path, ...], inline: bool) -> str | None:
+    """Return the clinic logo's URL: a guarded file URL for PDFs, or inlined for standalone HTML."""
+    logo = clinic_logo_path(project, clinic)
+    if logo is None:
+        return None
+    path = assets.guard_path(logo, roots, "clinic logo")
+    assets.image_type(path, "clinic logo")
+    return assets.data_url(path, "clinic logo") if inline else path.as_uri()
 
 
 def plan(project: Project, options: BuildOptions, clinic: Clinic) -> list[DocumentSpec]:

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from leaflets.content import Place, Project, load_project
+from leaflets.content import Place, Project, choose_clinic, load_project
 from leaflets.errors import ContentError, Issue, display_path
-from leaflets.load import read_yaml
-from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, Statement
+from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Statement
 from leaflets.readability import Score, score, sentence_grade, sentences
 from leaflets.select import DocumentSpec, Item, Selection, select
 
@@ -104,25 +103,27 @@ def run_checks(
     today: dt.date | None = None,
     build_dir: Path | None = None,
 ) -> CheckReport:
-    """Run every gate over the project at `root` (and a build of it, if there is one)."""
+    """Load the project at `root` and run every gate (and completeness, if there is a build)."""
     try:
         project = load_project(root)
     except ContentError as exc:
         return CheckReport(tuple(exc.issues))
+    return check_project(project, topics, today, build_dir)
+
+
+def check_project(
+    project: Project,
+    topics: tuple[str, ...] = (),
+    today: dt.date | None = None,
+    build_dir: Path | None = None,
+) -> CheckReport:
+    """Run every gate over an already loaded project."""
     chosen = tuple(sorted(topics or project.topics))
     unknown = [t for t in chosen if t not in project.topics]
     if unknown:
-        return CheckReport(
-            (
-                Issue(
-                    "--topic",
-                    0,
-                    "",
-                    f"expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}",
-                    rule="schema",
-                ),
-            )
-        )
+        expected = ", ".join(sorted(project.topics))
+        message = f"expected one of {expected}, found {', '.join(unknown)}"
+        return CheckReport((Issue("--topic", 0, "", message, rule="schema"),))
     issues: list[Issue] = []
     issues += check_readability(project, chosen)
     issues += check_claims(project, chosen)
@@ -137,17 +138,11 @@ def run_checks(
 def _selections(
     project: Project, topics: tuple[str, ...], audiences: tuple[Audience, ...] = READERS
 ) -> Iterator[Selection]:
-    clinic = _default_clinic(project)
+    clinic = choose_clinic(project, None)
     for topic in topics:
         for document in DOCUMENTS:
             for audience in audiences:
                 yield select(project, DocumentSpec(topic, document, audience, clinic.paper), clinic)
-
-
-def _default_clinic(project: Project) -> Clinic:
-    from leaflets.build import DEFAULT_CLINIC
-
-    return project.clinics.get(DEFAULT_CLINIC) or project.clinics[sorted(project.clinics)[0]]
 
 
 def _statements(project: Project, topics: tuple[str, ...]) -> list[Statement]:
@@ -158,14 +153,6 @@ def _at(place: Place, where: str, message: str, rule: str, severity: str = "erro
     return Issue(place.path, place.line, where, message, severity, rule)  # type: ignore[arg-type]
 
 
-def _terms(project: Project) -> list[str]:
-    path = project.content_dir / "terms.yaml"
-    if not path.exists():
-        return []
-    data = read_yaml(path, project.root).data
-    return [str(t) for t in (data or {}).get("terms", [])] if isinstance(data, dict) else []
-
-
 def prose_items(sel: Selection) -> list[Item]:
     """The statements of a document that readability scores: prose, not table cells or list fragments."""
     return [i for name, group in sel.sections.items() if name in PROSE for i in group if not i.label]
@@ -173,12 +160,12 @@ def prose_items(sel: Selection) -> list[Item]:
 
 def document_grade(project: Project, sel: Selection) -> Score:
     """Reading level of one document's prose, with the project's explained terms."""
-    return score((i.text for i in prose_items(sel)), _terms(project))
+    return score((i.text for i in prose_items(sel)), project.terms)
 
 
 def check_readability(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     """Grade each patient and caregiver document's prose; point at the hardest sentences."""
-    terms = _terms(project)
+    terms = project.terms
     known = frozenset(t.lower() for t in terms)
     issues = []
     for sel in _selections(project, topics):
@@ -236,23 +223,15 @@ def _unique(issues: list[Issue]) -> list[Issue]:
     return out
 
 
-def _claim_patterns(project: Project) -> list[tuple[re.Pattern[str], str, str]]:
-    path = project.content_dir / "claims.yaml"
-    if not path.exists():
-        return []
-    data = read_yaml(path, project.root).data
-    out = []
-    for entry in (data or {}).get("claims", []) if isinstance(data, dict) else []:
-        phrase = str(entry.get("phrase", "")) if isinstance(entry, dict) else str(entry)
-        why = str(entry.get("why", "")) if isinstance(entry, dict) else ""
-        body = r"[^.!?]{0,60}?".join(re.escape(part) for part in phrase.split("*"))
-        out.append((re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE), phrase, why))
-    return out
+def _claim_pattern(phrase: str) -> re.Pattern[str]:
+    """Match `phrase` as whole words in any case; `*` stands for a few words within one sentence."""
+    body = r"[^.!?]{0,60}?".join(re.escape(part) for part in phrase.split("*"))
+    return re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE)
 
 
 def check_claims(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     """Flag hype, absolute promises and advertising listed in content/claims.yaml."""
-    patterns = _claim_patterns(project)
+    patterns = [(_claim_pattern(c.phrase), c.phrase, c.why) for c in project.claims]
     issues = []
     for s in _statements(project, topics):
         for audience in AUDIENCES:
@@ -406,7 +385,7 @@ def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Pat
             entry["paper"],
             bool(entry.get("large_print")),
         )
-        clinic = project.clinics.get(entry.get("clinic", "")) or _default_clinic(project)
+        clinic = project.clinics.get(entry.get("clinic", "")) or choose_clinic(project, None)
         words = pdf_text(path) if path.is_file() else ""
         for item in select(project, spec, clinic).items:
             if normalise_text(item.text) not in words:

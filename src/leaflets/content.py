@@ -11,10 +11,13 @@ from pydantic import BaseModel, ValidationError
 
 from leaflets.errors import ContentError, Issue, LeafletsError, display_path
 from leaflets.load import Location, YamlDoc, read_yaml
-from leaflets.model import Clinic, Correction, Reference, RefSource, SeedSource, Statement, Topic
+from leaflets.model import Claim, Clinic, Correction, Reference, RefSource, SeedSource, Statement, Term, Topic
 from leaflets.sources import SeedText, load_seeds
 
 M = TypeVar("M", bound=BaseModel)
+
+#: The clinic a build uses when none is named.
+DEFAULT_CLINIC = "example"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Project:
     clinic_files: dict[str, Path]
     corrections: tuple[Correction, ...]
     seeds: dict[str, SeedText]
+    terms: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()
     places: dict[str, Place] = field(default_factory=dict)
     topic_places: dict[str, Place] = field(default_factory=dict)
 
@@ -76,6 +81,9 @@ def _explain(err: Any) -> str:
     message = err["msg"].removeprefix("Value error, ")
     if "found" in message:
         return message
+    for prefix in ("Input should be ", "String should be ", "String should have ", "List should have "):
+        if message.startswith(prefix):  # pydantic's wording, in the project's "expected ..., found ..." form
+            message = "expected " + message.removeprefix(prefix)
     return f"{message[0].lower()}{message[1:]}, found {_short(found)}"
 
 
@@ -93,6 +101,8 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
     loader = _Loader(root, issues)
     seeds, seed_issues = load_seeds(root / "seeds", root)
     issues.extend(seed_issues)
+    if seed_issues:
+        loader.incomplete.add("Seed")
     topics = loader.items(Topic, loader.files("topics"), key=None)
     statements = loader.items(Statement, loader.files("statements"), key="statements")
     references = loader.items(Reference, [root / "content" / "references.yaml"], key="references")
@@ -102,6 +112,8 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
         clinic_paths.append(extra_clinic)
     clinics = loader.items(Clinic, clinic_paths, key=None)
     strings = loader.strings(root / "content" / "strings.yaml")
+    claims = loader.items(Claim, loader.optional(root / "content" / "claims.yaml"), key="claims")
+    terms = loader.items(Term, loader.optional(root / "content" / "terms.yaml"), key="terms", wrap="term")
     project = Project(
         root=root,
         topics={t.id: t for t, _ in topics},
@@ -112,10 +124,12 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
         clinic_files={c.id: p.file for c, p in clinics},
         corrections=tuple(c for c, _ in corrections),
         seeds=seeds,
+        terms=tuple(t.term for t, _ in terms),
+        claims=tuple(c for c, _ in claims),
         places={s.id: p for s, p in statements},
         topic_places={t.id: p for t, p in topics},
     )
-    issues.extend(_cross_check(project, topics, statements, references, corrections, clinics))
+    issues.extend(_cross_check(project, loader.incomplete, topics, statements, references, corrections, clinics))
     if any(i.severity == "error" for i in issues):
         raise ContentError(issues)
     return project
@@ -125,6 +139,9 @@ class _Loader:
     def __init__(self, root: Path, issues: list[Issue]):
         self.root = root
         self.issues = issues
+        #: Kinds of content (model names) not all of whose items loaded: ids missing from them
+        #: are not reported again as unknown references, which would only echo the first error.
+        self.incomplete: set[str] = set()
 
     def files(self, folder: str) -> list[Path]:
         return sorted((self.root / "content" / folder).glob("*.yaml"))
@@ -137,19 +154,27 @@ class _Loader:
         self.issues.extend(doc.issues)
         return doc
 
-    def items(self, model: type[M], paths: Iterable[Path], key: str | None) -> list[tuple[M, Place]]:
-        """Validate each file as one item (key None) or a list of items under `key`."""
+    def items(
+        self, model: type[M], paths: Iterable[Path], key: str | None, wrap: str | None = None
+    ) -> list[tuple[M, Place]]:
+        """Validate each file as one item (key None) or a list of items under `key`.
+
+        With `wrap`, each list entry is a bare value, validated as the model's field of that name.
+        """
         out: list[tuple[M, Place]] = []
+        before = len(self.issues)
         for path in paths:
             doc = self.read(path)
             if doc.issues:
                 continue
             for loc, data in _entries(doc, key, self.issues):
-                item = validate_item(model, doc, loc, data, self.issues)
+                item = validate_item(model, doc, loc, {wrap: data} if wrap else data, self.issues)
                 if item is not None:
                     fields = {str(k[-1]): n for k, n in doc.lines.items() if len(k) == len(loc) + 1 and k[:-1] == loc}
                     place = Place(doc.shown, doc.line_of(loc), path, fields)
                     out.append((item, place))
+        if len(self.issues) > before:
+            self.incomplete.add(model.__name__)
         return out
 
     def strings(self, path: Path) -> dict[str, dict[str, str]]:
@@ -205,6 +230,7 @@ def _entries(doc: YamlDoc, key: str | None, issues: list[Issue]) -> list[tuple[L
 
 def _cross_check(
     project: Project,
+    incomplete: set[str],
     topics: list[tuple[Topic, Place]],
     statements: list[tuple[Statement, Place]],
     references: list[tuple[Reference, Place]],
@@ -222,9 +248,9 @@ def _cross_check(
     ):
         issues.extend(_duplicates(items, what))
     for statement, place in statements:
-        issues.extend(_check_statement(project, statement, place))
+        issues.extend(_check_statement(project, incomplete, statement, place))
     for correction, place in corrections:
-        issues.extend(_check_correction(project, correction, place))
+        issues.extend(_check_correction(project, incomplete, correction, place))
     return issues
 
 
@@ -246,11 +272,11 @@ def _duplicates(items: list[tuple[Any, Place]], what: str) -> list[Issue]:
     return issues
 
 
-def _check_statement(project: Project, s: Statement, place: Place) -> list[Issue]:
+def _check_statement(project: Project, incomplete: set[str], s: Statement, place: Place) -> list[Issue]:
     issues = []
     where = f"statement {s.id}"
     for topic in s.topics or []:
-        if topic not in project.topics:
+        if topic not in project.topics and "Topic" not in incomplete:
             issues.append(
                 Issue(
                     place.path,
@@ -260,7 +286,7 @@ def _check_statement(project: Project, s: Statement, place: Place) -> list[Issue
                 )
             )
     for source in s.sources:
-        problem = _check_source(project, source)
+        problem = _check_source(project, incomplete, source)
         if problem:
             issues.append(Issue(place.path, place.line, where, problem, rule="provenance"))
     for region in s.regions or []:
@@ -269,13 +295,13 @@ def _check_statement(project: Project, s: Statement, place: Place) -> list[Issue
     return issues
 
 
-def _check_source(project: Project, source: SeedSource | RefSource) -> str | None:
+def _check_source(project: Project, incomplete: set[str], source: SeedSource | RefSource) -> str | None:
     if isinstance(source, RefSource):
-        if project.references and source.ref not in project.references:
+        if source.ref not in project.references and "Reference" not in incomplete:
             return f"expected a reference defined in content/references.yaml, found '{source.ref}'"
         return None
     seed = project.seeds.get(source.seed)
-    if seed is None and not project.seeds:
+    if seed is None and "Seed" in incomplete:
         return None
     if seed is None:
         return f"expected a seed file listed in seeds/index.yaml, found '{source.seed}'"
@@ -284,12 +310,13 @@ def _check_source(project: Project, source: SeedSource | RefSource) -> str | Non
     return None
 
 
-def _check_correction(project: Project, c: Correction, place: Place) -> list[Issue]:
+def _check_correction(project: Project, incomplete: set[str], c: Correction, place: Place) -> list[Issue]:
     where = f"correction {c.id}"
-    problems = [_check_source(project, SeedSource(seed=c.seed, quote=c.quote))]
-    problems += [_check_source(project, RefSource(ref=r)) for r in c.references]
+    problems = [_check_source(project, incomplete, SeedSource(seed=c.seed, quote=c.quote))]
+    problems += [_check_source(project, incomplete, RefSource(ref=r)) for r in c.references]
     known = {s.id for s in project.statements}
-    problems += [f"expected a known statement id, found '{s}'" for s in c.statements if s not in known]
+    if "Statement" not in incomplete:
+        problems += [f"expected a known statement id, found '{s}'" for s in c.statements if s not in known]
     return [Issue(place.path, place.line, where, p, rule="provenance") for p in problems if p]
 
 
@@ -303,3 +330,20 @@ def clinic_logo_path(project: Project, clinic: Clinic) -> Path | None:
 def shown(project: Project, path: Path) -> str:
     """Return `path` as written in messages: relative to the project when inside it."""
     return display_path(path, project.root)
+
+
+def choose_clinic(project: Project, clinic_file: Path | None) -> Clinic:
+    """Return the clinic named by `clinic_file`, or the project's default clinic."""
+    if clinic_file is not None:
+        for cid, path in project.clinic_files.items():
+            if path.resolve() == clinic_file.resolve():
+                return project.clinics[cid]
+        raise LeafletsError(f"{clinic_file}: expected a clinic file, found none")
+    if DEFAULT_CLINIC in project.clinics:
+        return project.clinics[DEFAULT_CLINIC]
+    if len(project.clinics) == 1:
+        return next(iter(project.clinics.values()))
+    raise LeafletsError(
+        f"{project.content_dir / 'clinics'}: expected a clinic '{DEFAULT_CLINIC}' or exactly one clinic, "
+        f"found {len(project.clinics)}; pass --clinic FILE"
+    )

@@ -200,6 +200,19 @@ class Correction(_Strict):
     references: list[Id] = Field(min_length=1)
 
 
+class Claim(_Strict):
+    """A phrase that does not belong in patient material; `*` stands for a few words."""
+
+    phrase: Short
+    why: Short
+
+
+class Term(_Strict):
+    """A term the documents explain at first use; readability counts it as one syllable."""
+
+    term: Short
+
+
 class Seed(_Strict):
     """A source article in seeds/."""
 

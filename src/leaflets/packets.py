@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import cast
 
 from leaflets.build import (
-    choose_clinic,
+    clinic_logo_url,
     inputs_fingerprint,
     leaflet_ref,
     prepare_output,
     render_document,
     write_atomic,
 )
-from leaflets.content import Project, clinic_logo_path, load_project
+from leaflets.content import Project, choose_clinic, load_project
 from leaflets.errors import Issue, LeafletsError, display_path
 from leaflets.model import PAPERS, Clinic, Paper
 from leaflets.render import make_environment
@@ -309,7 +309,6 @@ def _render_groups(root: Path, templates: Path, options: PacketsOptions, groups:
 
 def render_group(root: Path, templates: Path, clinic_file: Path | None, topic: str, paper: Paper, large: bool):  # type: ignore[no-untyped-def]
     """Render the shared packet for one topic, paper and print size, with slots for identifiers."""
-    from leaflets import assets
     from leaflets.pdf import PdfMaker
     from leaflets.vdp import find_slots, make_template
 
@@ -317,8 +316,7 @@ def render_group(root: Path, templates: Path, clinic_file: Path | None, topic: s
     clinic = choose_clinic(project, clinic_file)
     env = make_environment(templates)
     roots = (templates, project.content_dir)
-    logo = clinic_logo_path(project, clinic)
-    logo_url = assets.guard_path(logo, roots, "clinic logo").as_uri() if logo else None
+    logo_url = clinic_logo_url(project, clinic, roots, inline=False)
     consent = DocumentSpec(topic, "consent", "patient", paper, large)
     leaflet = DocumentSpec(topic, "leaflet", "patient", paper, large)
     ref = leaflet_ref(project, env, consent, clinic, logo_url)

@@ -20,13 +20,7 @@ def normalise_text(text: str) -> str:
 
 def page_texts(path: Path) -> list[str]:
     """Return the normalised text of each page of the PDF at `path`."""
-    import pypdfium2 as pdfium  # imported here: only checks and tests read PDFs back
-
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return [normalise_text(page.get_textpage().get_text_bounded()) for page in pdf]
-    finally:
-        pdf.close()
+    return [normalise_text("\n".join(lines)) for lines in _page_lines(path)]
 
 
 def pdf_text(path: Path) -> str:
@@ -47,7 +41,7 @@ def pdf_text(path: Path) -> str:
 
 
 def _page_lines(path: Path) -> list[list[str]]:
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # imported here: only checks and tests read PDFs back
 
     pdf = pdfium.PdfDocument(str(path))
     try:

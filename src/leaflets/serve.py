@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from leaflets.build import choose_clinic, leaflet_audience, leaflet_ref, render_document
-from leaflets.check import document_grade, format_issue, run_checks
-from leaflets.content import Project, clinic_logo_path, load_project
+from leaflets.build import clinic_logo_url, leaflet_audience, leaflet_ref, render_document
+from leaflets.check import check_project, document_grade, format_issue
+from leaflets.content import Project, choose_clinic, clinic_logo_path, load_project
 from leaflets.errors import ContentError, Issue, LeafletsError
 from leaflets.model import AUDIENCES, DOCUMENTS, PAPERS, Clinic
 from leaflets.render import make_environment
@@ -111,7 +111,7 @@ class Preview:
                     grades[key] = document_grade(project, select(project, spec, clinic)).grade
         self._pages = pages
         no_build = self.root / ".no-build"  # the preview judges content; completeness is for real builds
-        findings = {t: run_checks(self.root, (t,), build_dir=no_build).issues for t in topics}
+        findings = {t: check_project(project, (t,), build_dir=no_build).issues for t in topics}
         return Snapshot(project, clinic, rendered, grades, findings)
 
     def _shared_inputs(self, project: Project, clinic: Clinic) -> str:
@@ -138,15 +138,9 @@ class Preview:
         return hashlib.sha256(repr(parts).encode()).hexdigest()
 
     def _render(self, project: Project, env, clinic: Clinic, spec: DocumentSpec, media: str) -> str:  # type: ignore[no-untyped-def]
-        from leaflets import assets
 
-        logo = clinic_logo_path(project, clinic)
         roots = (self.templates_dir, project.content_dir)
-        inline = media == "screen"
-        logo_url = None
-        if logo is not None:
-            path = assets.guard_path(logo, roots, "clinic logo")
-            logo_url = assets.data_url(path, "clinic logo") if inline else path.as_uri()
+        logo_url = clinic_logo_url(project, clinic, roots, inline=media == "screen")
         leaflet = None
         if spec.document == "consent":
             leaflet = leaflet_ref(project, env, spec, clinic, logo_url)

@@ -20,6 +20,7 @@ from leaflets import assets
 from leaflets.errors import LeafletsError
 
 MAX_GLYPHS = 60  # per field: longer values are refused, not squeezed
+SLOT_BYTES = MAX_GLYPHS * 4 + 120  # room for one field: 4 hex digits a glyph, plus its operators
 FONT_FILE = "SourceSansPro-Regular.ttf"
 FONT_NAME = "/LeafletsFill"
 _GAP = 0.3  # em between a label and the value written after it
@@ -188,7 +189,7 @@ def make_template(pdf: bytes, slots: list[Slot]) -> Template:
         resources[NameObject("/Font")] = fonts
         page[NameObject("/Resources")] = resources
         marker = f"%LEAFLETS-SLOTS-{number:04d}\n".encode("ascii")
-        length = len(marker) + sum(_reserve(s) for s in page_slots)
+        length = len(marker) + len(page_slots) * SLOT_BYTES
         stream = DecodedStreamObject()
         stream.set_data(marker + b" " * (length - len(marker)))
         contents = page.get("/Contents")
@@ -218,10 +219,6 @@ def _raw_stream(data: bytes):  # type: ignore[no-untyped-def]
     stream = DecodedStreamObject()
     stream.set_data(data)
     return stream
-
-
-def _reserve(slot: Slot) -> int:
-    return MAX_GLYPHS * 4 + 120
 
 
 def _add_font(writer, font: FillFont):  # type: ignore[no-untyped-def]
