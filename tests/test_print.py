@@ -107,6 +107,7 @@ def test_consent_sheet_has_every_section_in_order(default_build):
         ):
             assert role in words
         assert words.count("Signature:") == 4
+        assert "About this record" in words and "About this leaflet" not in words
 
 
 def test_consent_cites_the_fingerprint_of_the_leaflet_actually_built(default_build):
