@@ -1,25 +1,103 @@
 #!/usr/bin/env bash
-# Set up leaflets on a fresh machine and build the default documents into output/.
-# Installs the system libraries WeasyPrint needs (Debian/Ubuntu: Pango, HarfBuzz subset) when missing,
-# then this package with its test tools, then runs `leaflets build`.
+# Set up leaflets and build the default documents into output/.
+#
+#   ./install.sh            the system libraries WeasyPrint needs (when missing), a virtual environment
+#                           in .venv with leaflets in it, then `leaflets build`
+#   ./install.sh --dev      the same, plus the test tools (pytest, hypothesis, playwright)
+#   ./install.sh --detect   only say which system libraries are missing (one per line); changes nothing
+#
+# Environment: PYTHON (default python3) picks the interpreter, VENV (default .venv) the environment.
+# Works as root or as a normal user (then apt-get runs through sudo), on Debian/Ubuntu with or without
+# ldconfig on PATH, and on macOS with Homebrew (brew install pango).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-need=()
-for lib in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0 libfontconfig.so.1; do
-  ldconfig -p 2>/dev/null | grep -q "$lib" || need+=("$lib")
-done
-if [ ${#need[@]} -gt 0 ]; then
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+LIBS=(libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0 libfontconfig.so.1)
+APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1)
+LIB_DIRS=(/lib /usr/lib /lib64 /usr/lib64 /usr/local/lib /opt/homebrew/lib /usr/local/opt/pango/lib)
+
+# Is a shared library present? ldconfig's cache where it can be found (it lives in /sbin, which a
+# normal user's PATH often lacks), else a look through the usual library folders.
+have_lib() {
+  local lib=$1 ldconfig_bin
+  ldconfig_bin=$(PATH="$PATH:/sbin:/usr/sbin" command -v ldconfig 2>/dev/null || true)
+  if [ -n "$ldconfig_bin" ] && "$ldconfig_bin" -p 2>/dev/null | grep -qF "$lib"; then
+    return 0
+  fi
+  local stem=${lib%%.so*}
+  local dir
+  for dir in "${LIB_DIRS[@]}"; do
+    [ -d "$dir" ] || continue
+    if find "$dir" -maxdepth 2 \( -name "$lib" -o -name "$stem.*dylib" \) -print -quit 2>/dev/null | grep -q .; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+missing_libs() {
+  local lib
+  for lib in "${LIBS[@]}"; do
+    have_lib "$lib" || echo "$lib"
+  done
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+install_system_libraries() {
+  local need
+  need=$(missing_libs)
+  [ -z "$need" ] && return 0
   if command -v apt-get >/dev/null 2>&1; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 >/dev/null
+    apt_install "${APT_PACKAGES[@]}"
+  elif [ "$(uname -s)" = Darwin ] && command -v brew >/dev/null 2>&1; then
+    brew install pango
   else
-    echo "Missing system libraries: ${need[*]}. Install Pango 1.44+ and HarfBuzz (see README)." >&2
+    echo "install.sh: missing system libraries: $(echo "$need" | tr '\n' ' ')- install Pango 1.44+ and HarfBuzz (see README)." >&2
     exit 1
   fi
-fi
+}
 
-python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
-leaflets build
+# A virtual environment, because Debian 12 and Ubuntu 24.04 refuse `pip install` into their own
+# python3 (PEP 668). Debian ships venv's pip in a separate package: install it when venv fails.
+make_venv() {
+  [ -x "$VENV/bin/python" ] && return 0
+  if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+    rm -rf "$VENV"
+    if command -v apt-get >/dev/null 2>&1; then
+      local minor
+      minor=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+      apt_install python3-venv "python$minor-venv"
+      "$PYTHON" -m venv "$VENV"
+    else
+      echo "install.sh: '$PYTHON -m venv' failed; install Python's venv module and run again." >&2
+      exit 1
+    fi
+  fi
+}
+
+main() {
+  local extras=""
+  case "${1:-}" in
+    --detect) missing_libs; return 0 ;;
+    --dev) extras="[test]" ;;
+    "") ;;
+    *) echo "install.sh: unknown option '$1' (expected --dev or --detect)" >&2; exit 2 ;;
+  esac
+  install_system_libraries
+  make_venv
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".$extras"
+  "$VENV/bin/leaflets" build
+  echo "Installed in $VENV: run $VENV/bin/leaflets (or 'source $VENV/bin/activate' first)."
+}
+
+main "$@"
