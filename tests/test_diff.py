@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pytest
 from click.testing import CliRunner
 
 from leaflets.build import BuildOptions, build
@@ -127,3 +128,94 @@ def test_rev_against_worktree(project_copy, tmp_path):
     assert "0 changed, 0 added, 0 removed, 12 unchanged" in result.output
     bad = CliRunner().invoke(main, ["diff", "--project", str(project_copy), "--rev", "nope", "--rev", "WORKTREE"])
     assert bad.exit_code == 1 and bad.output.startswith("Error: --rev nope: expected a git revision")
+
+
+def _tar(*members: tuple[str, str, str]) -> bytes:
+    """An archive of (name, kind, data-or-link-target) members: kind is file, dir, sym, hard or fifo."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, kind, value in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(value)
+                tar.addfile(info, io.BytesIO(value.encode()))
+                continue
+            info.type = {
+                "dir": tarfile.DIRTYPE,
+                "sym": tarfile.SYMTYPE,
+                "hard": tarfile.LNKTYPE,
+                "fifo": tarfile.FIFOTYPE,
+            }[kind]
+            info.linkname = value
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+def test_extraction_writes_files_folders_and_inner_links(tmp_path):
+    from leaflets.diff import extract_tar
+
+    into = tmp_path / "into"
+    into.mkdir()
+    extract_tar(
+        _tar(
+            ("content", "dir", ""),
+            ("content/a.yaml", "file", "a: 1\n"),
+            ("content/sub/b.yaml", "file", "b: 2\n"),
+            ("content/link.yaml", "sym", "a.yaml"),
+            ("content/copy.yaml", "hard", "content/a.yaml"),
+        ),
+        into,
+    )
+    assert (into / "content" / "sub" / "b.yaml").read_text() == "b: 2\n"
+    assert (into / "content" / "link.yaml").read_text() == "a: 1\n"
+    assert (into / "content" / "copy.yaml").read_text() == "a: 1\n"
+
+
+@pytest.mark.parametrize(
+    "members, reason",
+    [
+        ((("../evil.yaml", "file", "x"),), "it leads outside"),
+        ((("content/../../evil.yaml", "file", "x"),), "it leads outside"),
+        ((("/tmp/evil.yaml", "file", "x"),), "an absolute path"),
+        ((("content/out", "sym", "../../outside"),), "it leads outside"),
+        ((("content/out", "sym", "/etc/passwd"),), "an absolute path"),
+        ((("content/out", "hard", "../outside/secret"),), "it leads outside"),
+        ((("content/d", "sym", ".."), ("content/out", "sym", "d/..")), "a link leads outside"),
+        (
+            (("content/d", "sym", ".."), ("content/d/d2", "sym", ".."), ("content/d/d2/evil", "file", "x")),
+            "a link leads outside",
+        ),
+        ((("content/pipe", "fifo", ""),), "a device"),
+    ],
+)
+def test_extraction_refuses_members_that_escape_the_folder(tmp_path, members, reason):
+    from leaflets.diff import UnsafeArchive, extract_tar
+
+    into = tmp_path / "a" / "into"
+    into.mkdir(parents=True)
+    (tmp_path / "a" / "outside").mkdir()
+    (tmp_path / "a" / "outside" / "secret").write_text("secret")
+    with pytest.raises(UnsafeArchive) as exc:
+        extract_tar(_tar(*members), into)
+    assert str(exc.value).startswith("expected ") and f"({reason})" in str(exc.value), exc.value
+    assert not (tmp_path / "evil.yaml").exists() and not (tmp_path / "a" / "evil.yaml").exists()
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["into", "outside"]
+    assert [p.name for p in (tmp_path / "a" / "outside").iterdir()] == ["secret"]
+
+
+def test_extraction_does_not_need_tarfiles_filter_argument(tmp_path, monkeypatch):
+    """Python 3.11.2 (Debian 12's own) has no `extractall(filter=...)`: extraction must not call it."""
+    import tarfile
+
+    from leaflets.diff import extract_tar
+
+    def old_extractall(self, path=".", members=None, *, numeric_owner=False):
+        raise AssertionError("extractall is not used")
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", old_extractall)
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    extract_tar(_tar(("content/a.yaml", "file", "a: 1\n")), tmp_path)
+    assert (tmp_path / "content" / "a.yaml").read_text() == "a: 1\n"

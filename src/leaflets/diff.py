@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import os
 import shutil
 import subprocess
 import tarfile
@@ -269,8 +270,76 @@ def _export(root: Path, rev: str, into: Path) -> None:
             exc.stderr.decode(errors="replace").strip() if isinstance(exc, subprocess.CalledProcessError) else str(exc)
         )
         raise LeafletsError(f"--rev {rev}: expected a git revision of {root}, found none ({detail})") from None
+    try:
+        extract_tar(archive, into)
+    except UnsafeArchive as exc:
+        raise LeafletsError(f"--rev {rev}: {exc}") from None
+
+
+class UnsafeArchive(LeafletsError):
+    """An archive member that would land outside the folder it is extracted into."""
+
+
+def extract_tar(archive: bytes, into: Path) -> None:
+    """Extract a tar archive's files, folders and symlinks into `into`, refusing anything that escapes it.
+
+    Written out member by member rather than with `extractall(filter=...)`, which Python 3.11 only
+    gained in a patch release (3.11.4): the same checks on every Python the project supports.
+    """
+    root = Path(os.path.realpath(into))
+    links = []
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
+        for member in tar.getmembers():
+            _extract_member(tar, member, root)
+            if member.issym():
+                links.append(member)
+    for member in links:  # a link may point through links made after it: judge where each one ends up
+        _really_inside(root, root / member.name, member.name)
+
+
+def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, root: Path) -> None:
+    target = _inside(root, member.name, member.name)
+    if member.issym():
+        _inside(root, os.path.join(os.path.dirname(member.name), member.linkname), member.name)
+    elif member.islnk():
+        _really_inside(root, _inside(root, member.linkname, member.name), member.name)
+    elif not (member.isfile() or member.isdir()):
+        raise UnsafeArchive(f"expected files, folders and links in the archive, found {member.name!r} (a device)")
+    if member.isdir():
+        _really_inside(root, target, member.name)
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _really_inside(root, target.parent, member.name)  # no way out through a symlinked folder
+    if target.is_symlink() or target.exists():
+        raise UnsafeArchive(f"expected each archive member once, found {member.name!r} again")
+    if member.issym():
+        os.symlink(member.linkname, target)
+    elif member.islnk():
+        shutil.copyfile(root / member.linkname, target)
+    else:
+        source = tar.extractfile(member)
+        assert source is not None  # a regular file always has contents
+        target.write_bytes(source.read())
+
+
+def _inside(root: Path, name: str, member: str) -> Path:
+    """Return where `name` lands under `root`, as written; raise if it is absolute or climbs out."""
+    if os.path.isabs(name) or name.startswith("\\"):
+        raise UnsafeArchive(f"expected paths inside the project in the archive, found {member!r} (an absolute path)")
+    path = Path(os.path.normpath(root / name))
+    if path != root and root not in path.parents:
+        raise UnsafeArchive(f"expected paths inside the project in the archive, found {member!r} (it leads outside)")
+    return path
+
+
+def _really_inside(root: Path, path: Path, member: str) -> None:
+    """Raise if `path`, with every symlink on the way followed, ends outside `root`."""
+    real = Path(os.path.realpath(path))
+    if real != root and root not in real.parents:
+        raise UnsafeArchive(
+            f"expected paths inside the project in the archive, found {member!r} (a link leads outside)"
+        )
 
 
 def compare_revisions(root: Path, old_rev: str, new_rev: str) -> DiffReport:
