@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${VENV:-.venv}
 if [ ! -x "$VENV/bin/python" ]; then
-  echo "test.sh: no virtual environment at $VENV: run ./install.sh first." >&2
+  hint="./install.sh"; [ "$VENV" = .venv ] || hint="VENV=$VENV ./install.sh --dev"
+  echo "test.sh: no virtual environment at $VENV: run $hint first." >&2
   exit 2
 fi
 if ! "$VENV/bin/python" -c 'import pytest, hypothesis, playwright' 2>/dev/null; then
