@@ -210,7 +210,7 @@ def make_packets(
             todo.append(row)
     shared = _render_groups(project.root, templates_dir, options, sorted({r.group for r in todo}))
     built = []
-    from leaflets.vdp import FieldError, fill
+    from leaflets.fill import FieldError, fill
 
     for row in progress(iter(todo)) if progress else todo:
         try:
@@ -310,7 +310,7 @@ def _render_groups(root: Path, templates: Path, options: PacketsOptions, groups:
 def render_group(root: Path, templates: Path, clinic_file: Path | None, topic: str, paper: Paper, large: bool):  # type: ignore[no-untyped-def]
     """Render the shared packet for one topic, paper and print size, with slots for identifiers."""
     from leaflets.pdf import PdfMaker
-    from leaflets.vdp import find_slots, make_template
+    from leaflets.fill import find_slots, make_template
 
     project = load_project(root, extra_clinic=clinic_file)
     clinic = choose_clinic(project, clinic_file)

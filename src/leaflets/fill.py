@@ -1,6 +1,6 @@
-"""Variable-data PDF: one shared rendered packet, personalised per patient by filling reserved slots.
+"""Fill a shared packet PDF with one patient's identifiers: reserved slots, written as real text.
 
-The way PDF/VT print shops do it: the expensive layout happens once; each copy only writes the
+Variable-data printing, the way PDF/VT print shops do it: the expensive layout happens once; each copy only writes the
 patient's identifiers as real text (embedded font, ToUnicode, so it stays selectable and
 searchable), marked as an artifact like the running headers, at positions read from the rendered
 layout. Slots are reserved blank content streams of fixed length, so filling one changes no byte
