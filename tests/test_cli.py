@@ -119,3 +119,13 @@ def test_clinic_file_from_another_site(root, tmp_path):
     words = text(pdf)
     assert "Northside Practice" in words and "Samaritans free on 116 123" in words and "988" not in words
     assert round(page_sizes(pdf)[0][0]) == 595
+
+
+def test_pdftext_on_a_file_that_is_not_a_pdf_is_one_line(tmp_path):
+    notes = tmp_path / "notes.pdf"
+    notes.write_text("not a PDF\n")
+    result = CliRunner().invoke(main, ["pdftext", str(notes)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: {notes}: expected a PDF file, found a file that does not start with %PDF"
+    ]

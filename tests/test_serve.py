@@ -149,3 +149,58 @@ def test_a_change_re_renders_only_the_documents_it_touches(project_copy):
     # patient leaflet's fingerprint), in both print sizes; the clinician leaflet's words did not change
     assert preview.renders - first == 10
     assert NEW in preview.good.html[(("ketamine-infusion", "leaflet", "patient"), False)]
+
+
+class _Counting:
+    """A stand-in preview: watches one folder and counts reloads."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.reloads = 0
+
+    def watch_paths(self):
+        return [self.folder]
+
+    def reload(self):
+        self.reloads += 1
+
+
+def test_the_watch_is_active_when_start_returns(tmp_path):
+    """An edit made the moment start() returns is seen, every time (20 starts in a row)."""
+    (tmp_path / "a.yaml").write_text("a: 0\n")
+    for n in range(20):
+        preview = _Counting(tmp_path)
+        watcher = Watcher(preview).start()  # type: ignore[arg-type]
+        try:
+            (tmp_path / "a.yaml").write_text(f"a: {n + 1}\n")
+            assert wait_for(lambda p=preview: p.reloads > 0, seconds=10), f"edit {n + 1} was missed"
+        finally:
+            watcher.stop()
+
+
+def test_a_watch_that_cannot_start_is_raised_from_start(tmp_path):
+    preview = _Counting(tmp_path / "gone")
+    with pytest.raises(FileNotFoundError):
+        Watcher(preview).start()  # type: ignore[arg-type]
+
+
+def test_serve_on_a_taken_port_is_one_line_with_the_fix(root):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--project", str(root), "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"Error: 127.0.0.1:{port}: cannot listen: expected a free port, found {port} in use "
+        "(pick another with --port, or --port 0 for any free one)"
+    ]
+
+
+def test_serve_an_unknown_topic_is_a_usage_error(root):
+    result = CliRunner().invoke(main, ["serve", "--project", str(root), "--port", "0", "--topic", "nope"])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: --topic: expected one of ") and line.endswith("found nope")

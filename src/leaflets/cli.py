@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from leaflets import __version__
-from leaflets.errors import ContentError, LeafletsError
+from leaflets.errors import ContentError, LeafletsError, UsageError
 from leaflets.model import AUDIENCES, DOCUMENTS, FORMATS, PAPERS
 
 log = logging.getLogger("leaflets")
@@ -27,6 +27,9 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(2)
         except ContentError as exc:
             for issue in exc.issues:
                 click.echo(f"Error: {issue}", err=True)
@@ -338,8 +341,12 @@ def serve(
     if not is_loopback(host) and not allow_remote:
         raise click.UsageError(f"--host {host} is reachable from other machines; add --allow-remote to mean it")
     preview = Preview(root=project.resolve(), topics=tuple(topics), clinic_file=clinic)
-    preview.reload()
-    server = make_server(preview, host, port)
+    server = make_server(preview, host, port)  # first: a taken port is said before a minute of rendering
+    try:
+        preview.reload()
+    except BaseException:
+        server.server_close()
+        raise
     watcher = Watcher(preview).start()
     click.echo(f"Previewing on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -30,6 +32,10 @@ class LeafletsError(Exception):
     """A problem a user can cause and fix: reported as one line, never a traceback."""
 
 
+class UsageError(LeafletsError):
+    """A command asked for something that does not exist (an unknown topic or clinic): exit 2."""
+
+
 class ContentError(LeafletsError):
     """Content, clinic or seed files that do not validate; carries every problem found."""
 
@@ -54,3 +60,9 @@ def display_path(path: Path, root: Path | None = None) -> str:
         except ValueError:
             pass
     return str(path)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ` (did you mean 'x'?)` for the closest of `choices`, or nothing when none is close."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

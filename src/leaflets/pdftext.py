@@ -6,6 +6,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from leaflets.errors import LeafletsError
+
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
@@ -43,8 +45,20 @@ def pdf_text(path: Path) -> str:
 def _page_lines(path: Path) -> list[list[str]]:
     import pypdfium2 as pdfium  # imported here: only checks and tests read PDFs back
 
-    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise LeafletsError(f"{path}: expected a PDF file, found {_what(path, exc)}") from None
     try:
         return [[line.strip() for line in page.get_textpage().get_text_bounded().splitlines()] for page in pdf]
     finally:
         pdf.close()
+
+
+def _what(path: Path, problem: Exception) -> str:
+    try:
+        with path.open("rb") as f:
+            head = f.read(1024)
+    except OSError as exc:
+        return f"a file that cannot be read ({exc.strerror})"
+    return f"a damaged or locked PDF ({problem})" if b"%PDF-" in head else "a file that does not start with %PDF"

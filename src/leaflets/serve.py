@@ -7,11 +7,13 @@ served: no files, no directory listings, nothing outside.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
 import ipaddress
 import json
 import logging
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from leaflets.build import clinic_logo_url, leaflet_audience, leaflet_ref, render_document
 from leaflets.check import check_project, document_grade, format_issue
 from leaflets.content import Project, choose_clinic, clinic_logo_path, load_project
-from leaflets.errors import ContentError, Issue, LeafletsError
+from leaflets.errors import ContentError, Issue, LeafletsError, UsageError, did_you_mean
 from leaflets.model import AUDIENCES, DOCUMENTS, PAPERS, Clinic
 from leaflets.render import make_environment
 from leaflets.select import DocumentSpec, select
@@ -67,6 +69,10 @@ class Preview:
         """Load and render everything again; on failure keep the last good rendering and say why."""
         try:
             snapshot = self._snapshot()
+        except UsageError as exc:
+            if self.version == 0:  # asked for at the start (--topic): a usage error, not a page to show
+                raise
+            self._failed([f"Error: {exc}"])
         except ContentError as exc:
             self._failed([f"Error: {issue}" for issue in exc.issues])
         except LeafletsError as exc:
@@ -86,6 +92,12 @@ class Preview:
     def _snapshot(self) -> Snapshot:
         project = load_project(self.root, extra_clinic=self.clinic_file)
         clinic = choose_clinic(project, self.clinic_file)
+        unknown = sorted(set(self.topics) - set(project.topics))
+        if unknown:
+            raise UsageError(
+                f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}"
+                f"{did_you_mean(unknown[0], project.topics)}"
+            )
         topics = tuple(sorted(self.topics or project.topics))
         env = make_environment(self.templates_dir)
         shared = self._shared_inputs(project, clinic)
@@ -178,20 +190,49 @@ class Preview:
 class Watcher:
     """Reload the preview whenever a watched file changes."""
 
+    #: How long `start` waits for the file watch to become active before giving up.
+    START_TIMEOUT = 30.0
+
     def __init__(self, preview: Preview):
         self.preview = preview
         self.stop_event = threading.Event()
+        self.ready = threading.Event()
+        self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="leaflets-watch", daemon=True)
 
     def start(self) -> Watcher:
+        """Start watching; return once the watch is active, so a save made right after is seen."""
         self.thread.start()
+        if not self.ready.wait(self.START_TIMEOUT):
+            self.stop()
+            raise RuntimeError(f"the file watch did not start within {self.START_TIMEOUT:g} s")
+        if self.failure is not None:
+            raise self.failure
         return self
 
     def _run(self) -> None:
         from watchfiles import watch
 
-        for _changes in watch(*self.preview.watch_paths(), stop_event=self.stop_event, debounce=200, step=50):
-            self.preview.reload()
+        try:
+            # yield_on_timeout: the first (possibly empty) yield comes once the watch is set up; changes
+            # made after that and before the next wait are kept by watchfiles, not lost.
+            for changes in watch(
+                *self.preview.watch_paths(),
+                stop_event=self.stop_event,
+                debounce=200,
+                step=50,
+                rust_timeout=100,
+                yield_on_timeout=True,
+            ):
+                self.ready.set()
+                if changes:
+                    self.preview.reload()
+        except BaseException as exc:  # handed to start() when it is still waiting; otherwise a bug to see
+            if self.ready.is_set():
+                raise
+            self.failure = exc
+        finally:
+            self.ready.set()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -214,9 +255,23 @@ def make_server(preview: Preview, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(_Handler):
         state = preview
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as exc:
+        raise LeafletsError(f"{host}:{port}: cannot listen: {_listen_problem(exc, port)}") from None
     server.daemon_threads = True
     return server
+
+
+def _listen_problem(exc: OSError, port: int) -> str:
+    """Say why the preview cannot listen, and what fixes it."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"expected a free port, found {port} in use (pick another with --port, or --port 0 for any free one)"
+    if exc.errno == errno.EACCES:
+        return f"expected a port this user may open, found {port} (ports below 1024 need root; try --port 8000)"
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return "expected an address of this machine (--host), found none by that name"
+    return f"{exc.strerror or exc} (try another --port or --host)"
 
 
 class _Handler(BaseHTTPRequestHandler):
