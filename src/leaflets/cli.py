@@ -292,18 +292,63 @@ def pdftext(pdf: Path) -> None:
 @click.option("--topic", "topics", multiple=True, metavar="ID", help="Only rows for this topic (repeatable).")
 @clinic_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the packets.")
+@click.option("--combined", is_flag=True, help="Also write the whole list as one print file, cover list first.")
+@click.option("--duplex", is_flag=True, help="For double-sided printing: every document starts on a front side.")
+@click.option(
+    "--date-order",
+    type=click.Choice(("dmy", "mdy")),
+    default=None,
+    help="Slashed dates are DD/MM/YYYY (dmy) or MM/DD/YYYY (mdy).",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="LEAFLETS_KEY_FILE",
+    default=None,
+    help="The clinic's secret for packet names (default: ~/.config/leaflets/keys/CLINIC.key; made on first use).",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Refuse dates of birth after this day (default: today).",
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes to render with (default: cores).")
 def packets(
-    project: Path, patients: Path, topics: tuple[str, ...], clinic: Path | None, out: Path, workers: int | None
+    project: Path,
+    patients: Path,
+    topics: tuple[str, ...],
+    clinic: Path | None,
+    out: Path,
+    combined: bool,
+    duplex: bool,
+    date_order: str | None,
+    key_file: Path | None,
+    today: object,
+    workers: int | None,
 ) -> None:
-    """Build one packet per patient: the leaflet, then the consent sheet with their identifiers on every page.
+    """Build one packet per patient: the leaflet, then the consent record with their identifiers on every page.
 
-    Rows are reported by number only; packets are named by an id, never by the patient's name. Rows
-    already built from the same inputs are skipped. Exit 1 if any row failed.
+    Files are owner-only, named by row and a keyed id, never by patient data; packets.csv maps each row
+    of the list to its file. Rows already built from the same inputs are kept. Exit 1 if any row failed.
     """
+    import datetime as dt
+
     from leaflets.packets import PacketsOptions, make_packets
 
-    options = PacketsOptions(patients=patients, out=out, topics=tuple(topics), clinic=clinic, workers=workers)
+    day = today.date() if today is not None else dt.date.today()  # type: ignore[attr-defined]
+    options = PacketsOptions(
+        patients=patients,
+        out=out,
+        topics=tuple(topics),
+        clinic=clinic,
+        workers=workers,
+        key_file=key_file,
+        combined=combined,
+        duplex=duplex,
+        date_order=date_order,  # type: ignore[arg-type]
+        today=day,
+    )
     show_bar = sys.stderr.isatty() and not logging.getLogger().isEnabledFor(logging.INFO)
 
     def progress(rows):  # type: ignore[no-untyped-def]
@@ -317,10 +362,8 @@ def packets(
     report = make_packets(project, options, progress)
     for issue in report.problems:
         click.echo(f"Error: {issue}", err=True)
-    click.echo(
-        f"{report.rows} rows: {len(report.built)} packets built, {len(report.unchanged)} unchanged, "
-        f"{len(report.problems)} problems. Manifest: {report.manifest}."
-    )
+    combined_file = f" Print file: {report.combined}." if report.combined else ""
+    click.echo(f"{report.summary()} Index: {report.index}.{combined_file}")
     if report.failed:
         raise SystemExit(1)
 

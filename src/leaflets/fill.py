@@ -174,7 +174,7 @@ def make_template(pdf: bytes, slots: list[Slot]) -> Template:
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
     writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
-    font_ref = _add_font(writer, fill_font())
+    font_ref = _font_in(writer) or add_font(writer, fill_font())
     by_page: dict[int, list[Slot]] = {}
     for slot in slots:
         by_page.setdefault(slot.page, []).append(slot)
@@ -213,6 +213,16 @@ def make_template(pdf: bytes, slots: list[Slot]) -> Template:
     return Template(data, tuple(regions), len(writer.pages))
 
 
+def _font_in(writer):  # type: ignore[no-untyped-def]
+    """Return the fill font a page already uses (a blank page added for duplex), so it is embedded once."""
+    for page in writer.pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources is not None else None
+        if fonts is not None and FONT_NAME in fonts.get_object():
+            return fonts.get_object().raw_get(FONT_NAME)
+    return None
+
+
 def _raw_stream(data: bytes):  # type: ignore[no-untyped-def]
     from pypdf.generic import DecodedStreamObject
 
@@ -221,7 +231,8 @@ def _raw_stream(data: bytes):  # type: ignore[no-untyped-def]
     return stream
 
 
-def _add_font(writer, font: FillFont):  # type: ignore[no-untyped-def]
+def add_font(writer, font: FillFont):  # type: ignore[no-untyped-def]
+    """Embed `font` in `writer` as a Type0 font with ToUnicode; return its reference."""
     from pypdf.generic import (
         ArrayObject,
         DecodedStreamObject,
@@ -313,21 +324,31 @@ def _cmap(font: FillFont) -> bytes:
 
 def fill(template: Template, values: dict[str, str]) -> bytes:
     """Return a copy of the template with every slot holding its field's value."""
-    font = fill_font()
     data = bytearray(template.data)
     for region in template.regions:
-        ops = ["/Artifact BMC q 0 g BT"]
-        for slot in region.slots:
-            value = values.get(slot.field, "")
-            if not value:
-                continue
-            glyphs, width = font.encode(value, slot.field)
-            if width * slot.size / 1000 > slot.room:
-                raise FieldError(f"{slot.field}: expected a value that fits the space on the form, found one too long")
-            ops.append(f"{FONT_NAME} {slot.size:.2f} Tf 1 0 0 1 {slot.x:.2f} {slot.y:.2f} Tm <{glyphs}> Tj")
-        ops.append("ET Q EMC")
-        body = " ".join(ops).encode("ascii")
-        if len(body) > region.length:
-            raise AssertionError("slot reserve too small")
-        data[region.offset : region.offset + region.length] = body + b" " * (region.length - len(body))
+        data[region.offset : region.offset + region.length] = fill_region(region, values)
     return bytes(data)
+
+
+def fill_streams(template: Template, values: dict[str, str]) -> dict[int, bytes]:
+    """Return, per page with slots, the content stream that writes the values (for a combined file)."""
+    return {region.slots[0].page: fill_region(region, values) for region in template.regions}
+
+
+def fill_region(region: Region, values: dict[str, str]) -> bytes:
+    """Return the region's reserved bytes holding each slot's value, padded to the region's length."""
+    font = fill_font()
+    ops = ["/Artifact BMC q 0 g BT"]
+    for slot in region.slots:
+        value = values.get(slot.field, "")
+        if not value:
+            continue
+        glyphs, width = font.encode(value, slot.field)
+        if width * slot.size / 1000 > slot.room:
+            raise FieldError(f"{slot.field}: expected a value that fits the space on the form, found one too long")
+        ops.append(f"{FONT_NAME} {slot.size:.2f} Tf 1 0 0 1 {slot.x:.2f} {slot.y:.2f} Tm <{glyphs}> Tj")
+    ops.append("ET Q EMC")
+    body = " ".join(ops).encode("ascii")
+    if len(body) > region.length:
+        raise AssertionError("slot reserve too small")
+    return body + b" " * (region.length - len(body))

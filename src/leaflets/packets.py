@@ -1,9 +1,13 @@
-"""Consent packets for a clinic list: one personalised PDF per patient, leaflet then consent sheet.
+"""Consent packets for a clinic list: one personalised PDF per patient, leaflet then consent record.
 
-The recipe: read and check the patient list; for each topic x paper x print size in it, render the
-shared packet once (in parallel); fill each patient's identifiers into it; write each packet
-atomically; record it in packets.json. Patient data never reaches a log line: rows are named by
-number and packets by an id derived from the record number, topic and appointment date.
+The recipe: read and check the patient list (patients.py); for each topic x paper x print size in it,
+render the shared packet once (in parallel); fill each patient's identifiers into it (fill.py); write
+each packet owner-only and atomically; write the staff index (packets.csv, packets.json) and, when
+asked, one print file for the whole list (printfile.py).
+
+Privacy: packets are named by row number and a keyed hash (HMAC) of record number, topic and
+appointment date, with a secret kept per clinic outside the output folder, so a file name reveals
+nothing without the key. Rows are named by number in every message; no log line carries patient data.
 """
 
 from __future__ import annotations
@@ -11,67 +15,42 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import hmac
+import io
 import json
 import logging
 import os
+import re
+import secrets
+import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
-from leaflets.build import (
-    clinic_logo_url,
-    inputs_fingerprint,
-    leaflet_ref,
-    prepare_output,
-    render_document,
-    write_atomic,
-)
+from leaflets.build import clinic_logo_url, inputs_fingerprint, leaflet_ref, render_document
 from leaflets.content import Project, choose_clinic, load_project
-from leaflets.errors import Issue, LeafletsError, display_path
-from leaflets.model import PAPERS, Clinic, Paper
+from leaflets.errors import Issue, LeafletsError, OutputError, UsageError, display_path
+from leaflets.fill import FieldError, Template
+from leaflets.model import Paper
+from leaflets.patients import DateOrder, PatientList, PatientRow, read_patients
 from leaflets.render import make_environment
 from leaflets.select import DocumentSpec
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("name", "date_of_birth", "record_number", "topic", "clinician", "appointment_date", "paper", "large_print")
-REQUIRED = COLUMNS[:6]
+INDEX = "packets.csv"
 MANIFEST = "packets.json"
-MAX_FIELD = 200
-_YES = {"yes", "y", "true", "1"}
-_NO = {"no", "n", "false", "0", ""}
-
-
-@dataclass(frozen=True)
-class PatientRow:
-    """One validated line of the patient list."""
-
-    row: int
-    name: str
-    date_of_birth: dt.date
-    record_number: str
-    topic: str
-    clinician: str
-    appointment_date: dt.date
-    paper: Paper
-    large_print: bool
-
-    @property
-    def packet_id(self) -> str:
-        """A stable id that names no one: from record number, topic and appointment date."""
-        key = "\x1f".join((self.record_number, self.topic, self.appointment_date.isoformat()))
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-    @property
-    def group(self) -> tuple[str, Paper, bool]:
-        return (self.topic, self.paper, self.large_print)
+COMBINED = "all-packets.pdf"
+INDEX_COLUMNS = ("row", "file", "topic", "paper", "print_size", "pages", "status")
+KEY_ENV = "LEAFLETS_KEY_FILE"
+_PACKET_FILE = re.compile(r"\d{3,}-[0-9a-f]{16}\.pdf")
 
 
 @dataclass(frozen=True)
 class PacketsOptions:
-    """What to build: the patient list, an optional topic filter, the clinic, where to."""
+    """What to build: the patient list, an optional topic filter, the clinic, where to, and how."""
 
     patients: Path
     out: Path
@@ -79,253 +58,428 @@ class PacketsOptions:
     clinic: Path | None = None
     templates: Path | None = None
     workers: int | None = None
+    key_file: Path | None = None  # default: default_key_file(clinic id)
+    combined: bool = False
+    duplex: bool = False
+    date_order: DateOrder | None = None
+    today: dt.date | None = None  # a date of birth after it is refused; None: compare with the appointment only
 
 
 @dataclass(frozen=True)
 class PacketsReport:
-    """What a run did."""
+    """What a run did: every row read is built, unchanged, skipped or failed."""
 
+    read: int
     built: tuple[str, ...]
     unchanged: tuple[str, ...]
+    skipped: tuple[int, ...]
+    failed_rows: tuple[int, ...]
     problems: tuple[Issue, ...]
+    warnings: tuple[Issue, ...]
+    index: Path
     manifest: Path
-    rows: int
+    combined: Path | None = None
 
     @property
     def failed(self) -> bool:
         return bool(self.problems)
 
-
-def read_patients(path: Path, project: Project, clinic: Clinic) -> tuple[list[PatientRow], list[Issue]]:
-    """Read the CSV; report each bad row by number and column, never by value."""
-    shown = display_path(path, project.root)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LeafletsError(f"{shown}: expected UTF-8 text, found other bytes") from None
-    except OSError as exc:
-        raise LeafletsError(f"{shown}: cannot read the patient list: {exc.strerror}") from None
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=False)
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise LeafletsError(f"{shown}:1: expected columns {', '.join(COLUMNS)}, found none named {', '.join(missing)}")
-    reader.fieldnames = header
-    rows, issues = [], []
-    extra = [h for h in header if h not in COLUMNS]
-    if extra:
-        issues.append(Issue(shown, 1, "header", f"ignored {len(extra)} unknown column(s)", "warning", "packets"))
-    for number, record in enumerate(reader, start=2):
-        if not any((v or "").strip() for k, v in record.items() if k is not None):
-            continue
-        row, problems = _validate_row(shown, number, record, project, clinic)
-        issues.extend(problems)
-        if row is not None:
-            rows.append(row)
-    return rows, issues
+    def summary(self) -> str:
+        """Return '300 rows read: 298 packets built, 0 unchanged, 1 skipped, 1 failed.'"""
+        return (
+            f"{_count(self.read, 'row')} read: {_count(len(self.built), 'packet')} built, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped, {len(self.failed_rows)} failed."
+        )
 
 
-def _validate_row(
-    shown: str, number: int, record: dict, project: Project, clinic: Clinic
-) -> tuple[PatientRow | None, list[Issue]]:
-    problems: list[Issue] = []
+@dataclass(frozen=True)
+class GroupJob:
+    """One shared render: a topic on one paper at one print size, for one clinic."""
 
-    def bad(column: str, message: str) -> None:
-        problems.append(Issue(shown, number, f"row {number}, column {column}", message, "error", "packets"))
-
-    if record.get(None):
-        bad("(extra)", "expected one value per column, found more values than columns")
-    values = {c: " ".join(str(record.get(c) or "").split()) for c in COLUMNS}
-    for column in REQUIRED:
-        if not values[column]:
-            bad(column, "expected a value, found none")
-        elif len(values[column]) > MAX_FIELD:
-            bad(column, f"expected at most {MAX_FIELD} characters, found more")
-    if values["topic"] and values["topic"] not in project.topics:
-        bad("topic", f"expected one of {', '.join(sorted(project.topics))}, found another")
-    dates = {c: _date(values[c]) for c in ("date_of_birth", "appointment_date")}
-    for column, value in dates.items():
-        if values[column] and value is None:
-            bad(column, "expected a real date written YYYY-MM-DD, found something else")
-    paper = values["paper"].lower() or clinic.paper
-    if paper not in PAPERS:
-        bad("paper", f"expected one of {', '.join(PAPERS)} or empty, found another")
-    large = values["large_print"].lower()
-    if large not in _YES | _NO:
-        bad("large_print", "expected yes or no, found another")
-    if problems:
-        return None, problems
-    birth, appointment = dates["date_of_birth"], dates["appointment_date"]
-    assert birth is not None and appointment is not None  # checked above
-    row = PatientRow(
-        number,
-        values["name"],
-        birth,
-        values["record_number"],
-        values["topic"],
-        values["clinician"],
-        appointment,
-        cast(Paper, paper),
-        large in _YES,
-    )
-    return row, []
+    root: Path
+    templates: Path
+    clinic_file: Path | None
+    topic: str
+    paper: Paper
+    large: bool
+    duplex: bool
 
 
-def _date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
+@dataclass
+class _Packet:
+    """One row to build or keep."""
+
+    row: PatientRow
+    packet: str
+    file: str
+    inputs: str
+    status: str = "built"
+    pages: int = 0
+    sha256: str = ""
+    duplicates: list[int] = field(default_factory=list)
 
 
 def make_packets(
-    root: Path, options: PacketsOptions, progress: Callable[[Iterator[PatientRow]], Iterator[PatientRow]] | None = None
+    root: Path, options: PacketsOptions, progress: Callable[[Iterator[_Packet]], Iterator[_Packet]] | None = None
 ) -> PacketsReport:
-    """Build one packet per valid row that is missing or changed; report every bad row."""
+    """Build one packet per valid row that is missing or changed; report every bad row by number."""
     project = load_project(root, extra_clinic=options.clinic)
     clinic = choose_clinic(project, options.clinic)
-    rows, issues = read_patients(options.patients, project, clinic)
-    if options.topics:
-        unknown = sorted(set(options.topics) - set(project.topics))
-        if unknown:
-            raise LeafletsError(
-                f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}"
-            )
-        rows = [r for r in rows if r.topic in options.topics]
-    out = prepare_output(options.out)
+    wanted = _wanted_topics(project, options.topics)
+    shown = display_path(options.patients, project.root)
+    listing = read_patients(options.patients, shown, project.topics, clinic.paper, options.date_order, options.today)
+    issues = list(listing.issues) + prepare_private_folder(options.out)
+    out = options.out
+    key = load_key(options.key_file or default_key_file(clinic.id), out)
     templates_dir = (options.templates or project.root / "templates").resolve()
     inputs = inputs_fingerprint(project, templates_dir, clinic)
-    old = _read_manifest(out)
-    entries = {k: v for k, v in old.items() if (out / v["file"]).is_file()}
-    todo, unchanged = [], []
-    for row in rows:
-        previous = entries.get(row.packet_id)
-        if (
-            previous
-            and previous["inputs"] == _row_inputs(inputs, row)
-            and _sha256(out / previous["file"]) == previous["sha256"]
-        ):
-            unchanged.append(row.packet_id)
-        else:
-            todo.append(row)
-    shared = _render_groups(project.root, templates_dir, options, sorted({r.group for r in todo}))
-    built = []
-    from leaflets.fill import FieldError, fill
+    packets, skipped = _plan(listing, wanted, key, f"{inputs}\x1f{options.duplex}")
+    previous, old_combined = _read_manifest(out)
+    todo = [p for p in packets if not _keep(out, p, previous.get(p.packet))]
+    digest = _digest(key, inputs, options.duplex, [(p.file, p.inputs) for p in packets])
+    combine = options.combined and bool(packets) and not _combined_current(out, old_combined, digest)
+    jobs = sorted({p.row.group for p in (packets if combine else todo)})
+    shared = _render_all(
+        [GroupJob(project.root, templates_dir, options.clinic, *g, options.duplex) for g in jobs], options.workers
+    )
+    failed = set(listing.failed)
+    for packet in progress(iter(todo)) if progress else todo:
+        problem = _build(out, packet, shared[packet.row.group], shown)
+        if problem:
+            issues.append(problem)
+            failed.add(packet.row.row)
+            failed.update(packet.duplicates)
+            skipped = [r for r in skipped if r not in packet.duplicates]
+    done = [p for p in packets if p.row.row not in failed]
+    combined = None
+    if options.combined and done:
+        combined = out / COMBINED
+        if combine:
+            _write_combined(out / COMBINED, project, clinic.paper, done, shared, options.duplex)
+        _private(out / COMBINED)
+    index, manifest = _write_index(out, listing, packets, set(skipped), failed, digest if combined else None)
+    issues += _stale_files(out, {p.file for p in packets})
+    for issue in issues:
+        if issue.severity == "warning":
+            log.warning("%s", issue)
+    report = PacketsReport(
+        read=listing.read,
+        built=tuple(p.file for p in done if p.status == "built"),
+        unchanged=tuple(p.file for p in done if p.status == "unchanged"),
+        skipped=tuple(sorted(skipped)),
+        failed_rows=tuple(sorted(failed)),
+        problems=tuple(sorted(i for i in issues if i.severity == "error")),
+        warnings=tuple(i for i in issues if i.severity == "warning"),
+        index=index,
+        manifest=manifest,
+        combined=combined,
+    )
+    assert report.read == len(report.built) + len(report.unchanged) + len(report.skipped) + len(report.failed_rows)
+    return report
 
-    for row in progress(iter(todo)) if progress else todo:
-        try:
-            data = fill(shared[row.group], _values(row))
-        except FieldError as exc:
-            column, _, message = str(exc).partition(": ")
-            issues.append(
-                Issue(
-                    display_path(options.patients, project.root),
-                    row.row,
-                    f"row {row.row}, column {column}",
-                    message,
-                    "error",
-                    "packets",
-                )
-            )
+
+def _wanted_topics(project: Project, topics: tuple[str, ...]) -> set[str]:
+    """Return the topic ids --topic names (any case); an unknown one stops the run."""
+    known = {t.casefold(): t for t in project.topics}
+    unknown = sorted(t for t in topics if t.casefold() not in known)
+    if unknown:
+        raise UsageError(f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}")
+    return {known[t.casefold()] for t in topics}
+
+
+def _plan(listing: PatientList, wanted: set[str], key: bytes, inputs: str) -> tuple[list[_Packet], list[int]]:
+    """Name each row's packet: its row number, for list order, and its keyed id."""
+    rows_seen = [r.row for r in listing.rows] + list(listing.failed) + list(listing.duplicates)
+    width = max(3, len(str(max(rows_seen, default=1))))
+    packets, skipped = [], list(listing.duplicates)
+    for row in listing.rows:
+        if wanted and row.topic not in wanted:
+            skipped.append(row.row)
+            skipped += [d for d, first in listing.duplicates.items() if first == row.row and d not in skipped]
             continue
-        name = f"packet-{row.packet_id}.pdf"
-        write_atomic(out / name, data)
-        entries[row.packet_id] = {
-            "packet": row.packet_id,
-            "topic": row.topic,
-            "paper": row.paper,
-            "large_print": row.large_print,
-            "inputs": _row_inputs(inputs, row),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "pages": shared[row.group].pages,
-            "file": name,
-        }
-        built.append(row.packet_id)
-        log.info("row %d: built packet %s", row.row, row.packet_id)
-    manifest = _write_manifest(out, entries)
-    errors = tuple(i for i in issues if i.severity == "error")
-    return PacketsReport(tuple(built), tuple(unchanged), errors, manifest, len(rows))
+        packet = packet_id(key, row)
+        values = "\x1f".join((inputs, *row.values().values()))
+        digest = hmac.new(key, values.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+        dups = [d for d, first in listing.duplicates.items() if first == row.row]
+        packets.append(_Packet(row, packet, f"{row.row:0{width}d}-{packet}.pdf", digest, duplicates=dups))
+    return packets, skipped
 
 
-def _values(row: PatientRow) -> dict[str, str]:
-    """The identifiers written on the consent record; dates as YYYY-MM-DD, which no reader misreads."""
+def packet_id(key: bytes, row: PatientRow) -> str:
+    """Return the packet's id: a keyed hash of record number, topic and appointment date."""
+    message = "\x1f".join(row.identity).encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
+
+
+def _keep(out: Path, packet: _Packet, previous: dict | None) -> bool:
+    """Say whether the packet on disk was built from the same inputs; move it to its row's name if so."""
+    if not previous or previous.get("inputs") != packet.inputs:
+        return False
+    old = out / previous["file"]
+    try:
+        if hashlib.sha256(old.read_bytes()).hexdigest() != previous.get("sha256"):
+            return False
+        if old.name != packet.file:
+            os.replace(old, out / packet.file)  # the same packet at another row of today's list
+        _private(out / packet.file)
+    except OSError:
+        return False
+    packet.status, packet.pages, packet.sha256 = "unchanged", int(previous.get("pages", 0)), previous["sha256"]
+    return True
+
+
+def _build(out: Path, packet: _Packet, template: Template, shown: str) -> Issue | None:
+    """Fill and write one packet; a value the form cannot hold is the row's problem, named by column."""
+    from leaflets.fill import fill
+
+    try:
+        data = fill(template, packet.row.values())
+    except FieldError as exc:
+        column, _, message = str(exc).partition(": ")
+        row = packet.row.row
+        (out / packet.file).unlink(missing_ok=True)  # an earlier packet for this row is out of date
+        return Issue(shown, row, f"row {row}, column {column}", message, "error", "packets")
+    write_private(out / packet.file, data)
+    packet.pages, packet.sha256 = template.pages, hashlib.sha256(data).hexdigest()
+    log.info("row %d: built %s", packet.row.row, packet.file)
+    return None
+
+
+# Keys
+
+
+def default_key_file(clinic_id: str) -> Path:
+    """Return where a clinic's packet key lives: $XDG_CONFIG_HOME/leaflets/keys/<clinic>.key (~/.config)."""
+    config = os.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(config) if os.path.isabs(config) else Path.home() / ".config"
+    return base / "leaflets" / "keys" / f"{clinic_id}.key"
+
+
+def load_key(path: Path, out: Path) -> bytes:
+    """Return the clinic's packet key, creating it owner-only on first use; never inside the output folder."""
+    if path.resolve().is_relative_to(out.resolve()):
+        raise LeafletsError(f"{path}: expected the packet key outside the output folder {out}, found it inside")
+    if not path.exists():
+        _create_key(path)
+    try:
+        text = path.read_text(encoding="ascii").strip()
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except (OSError, UnicodeDecodeError):
+        raise LeafletsError(f"{path}: cannot read the packet key") from None
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise LeafletsError(f"{path}: expected a packet key of 64 hex digits, found something else")
+    if mode & 0o077:
+        log.warning("%s: other users can read this packet key (mode %o); run chmod 600 on it", path, mode)
+    return bytes.fromhex(text)
+
+
+def _create_key(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(secrets.token_hex(32) + "\n")
+    except FileExistsError:
+        return  # another run made it first
+    except OSError as exc:
+        raise LeafletsError(f"{path}: cannot create the packet key: {exc.strerror}") from None
+    log.info("created the packet key %s (keep it: without it, packets are rebuilt under new names)", path)
+
+
+# Owner-only files
+
+
+def prepare_private_folder(out: Path) -> list[Issue]:
+    """Create the output folder owner-only (0700); warn once if an existing one lets others in."""
+    issues = []
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: expected an output folder, found a file")
+    if out.exists():
+        mode = stat.S_IMODE(out.stat().st_mode)
+        if mode & 0o077:
+            message = (
+                f"other accounts on this machine can open this folder (mode {mode:o}); the packets in it are "
+                "owner-only, but choose a private folder or run chmod 700 on it"
+            )
+            issues.append(Issue(str(out), 0, "", message, "warning", "packets"))
+    else:
+        try:
+            out.mkdir(parents=True, mode=0o700)
+            os.chmod(out, 0o700)  # mkdir's mode passes through the umask
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise OutputError(f"{out}: expected a writable output folder, found it read-only")
+    for leftover in out.glob(".*.part"):
+        leftover.unlink(missing_ok=True)  # from a run that was killed mid-write
+    return issues
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` owner-only (0600, whatever the umask) through a temporary file, so no reader sees half."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _private(path: Path) -> None:
+    """Make a file kept from an earlier run owner-only too."""
+    if stat.S_IMODE(path.stat().st_mode) != 0o600:
+        os.chmod(path, 0o600)
+
+
+def _stale_files(out: Path, current: set[str]) -> list[Issue]:
+    stale = [p for p in out.iterdir() if _PACKET_FILE.fullmatch(p.name) and p.name not in current]
+    if not stale:
+        return []
+    message = f"{_count(len(stale), 'packet file')} from an earlier list, not in {INDEX}; delete them once printed"
+    return [Issue(str(out), 0, "", message, "warning", "packets")]
+
+
+# The staff index and the combined print file
+
+
+def _write_index(
+    out: Path, listing: PatientList, packets: list[_Packet], skipped: set[int], failed: set[int], combined: str | None
+) -> tuple[Path, Path]:
+    """Write packets.csv and packets.json: one line per row of the list, in its order; no names or dates."""
+    by_row = {p.row.row: p for p in packets}
+    first_of = {d: by_row.get(first) for d, first in listing.duplicates.items()}
+    other = {r.row: r for r in listing.rows if r.row not in by_row}
+    lines = []
+    for number in sorted({*by_row, *failed, *skipped, *listing.duplicates}):
+        packet = by_row.get(number) or first_of.get(number)
+        if number in failed:
+            lines.append({"row": number, "status": "failed"})
+        elif packet is None:
+            described = _describe(other[number]) if number in other else {}
+            lines.append({"row": number, **described, "status": "skipped (--topic)"})
+        elif number != packet.row.row:
+            lines.append({**_line(packet), "row": number, "status": f"same as row {packet.row.row}"})
+        else:
+            lines.append(_line(packet))
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, INDEX_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(lines)
+    write_private(out / INDEX, buffer.getvalue().encode("utf-8"))
+    body: dict = {"rows": lines}
+    if combined:
+        body["combined"] = {"file": COMBINED, "inputs": combined}
+    write_private(out / MANIFEST, (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    return out / INDEX, out / MANIFEST
+
+
+def _describe(row: PatientRow) -> dict:
+    return {"topic": row.topic, "paper": row.paper, "print_size": "large" if row.large_print else "standard"}
+
+
+def _line(packet: _Packet) -> dict:
     return {
-        "name": row.name,
-        "date_of_birth": row.date_of_birth.isoformat(),
-        "record_number": row.record_number,
-        "clinician": row.clinician,
-        "appointment_date": row.appointment_date.isoformat(),
+        "row": packet.row.row,
+        "file": packet.file,
+        **_describe(packet.row),
+        "pages": packet.pages,
+        "status": packet.status,
+        "packet": packet.packet,
+        "inputs": packet.inputs,
+        "sha256": packet.sha256,
     }
 
 
-def _row_inputs(inputs: str, row: PatientRow) -> str:
-    key = "\x1f".join(
-        (
-            inputs,
-            row.name,
-            row.date_of_birth.isoformat(),
-            row.record_number,
-            row.topic,
-            row.clinician,
-            row.appointment_date.isoformat(),
-            row.paper,
-            str(row.large_print),
-        )
-    )
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _read_manifest(out: Path) -> dict[str, dict]:
+def _read_manifest(out: Path) -> tuple[dict[str, dict], dict]:
+    """Return the earlier run's packets by id, and its combined-file record."""
     try:
-        lines = (out / MANIFEST).read_text(encoding="utf-8").splitlines()
-        entries = [json.loads(line) for line in lines if line.strip()]
-        return {e["packet"]: e for e in entries if isinstance(e, dict) and "packet" in e and "file" in e}
-    except (OSError, ValueError):
+        body = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        rows = [r for r in body["rows"] if isinstance(r, dict) and "packet" in r]
+        packets = {r["packet"]: r for r in rows if _PACKET_FILE.fullmatch(str(r.get("file", "")))}
+        return packets, body.get("combined") or {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}, {}  # no index, or one from another version: build everything
+
+
+def _digest(key: bytes, inputs: str, duplex: bool, files: list[tuple[str, str]]) -> str:
+    text = "\x1f".join([inputs, str(duplex), *(f"{name}:{digest}" for name, digest in files)])
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def _combined_current(out: Path, previous: dict, digest: str) -> bool:
+    return previous.get("inputs") == digest and (out / COMBINED).is_file()
+
+
+def _write_combined(
+    path: Path, project: Project, paper: Paper, packets: list[_Packet], shared: dict, duplex: bool
+) -> None:
+    from leaflets.printfile import CoverLine, CoverWords, make_print_file
+
+    def word(key: str) -> str:
+        return project.string(key, "clinician")
+
+    words = CoverWords(
+        word("packet-list"),
+        word("packet-list-row"),
+        word("record-number"),
+        word("packet-list-file"),
+        word("packet-list-given"),
+        word("page"),
+        word("page-of"),
+    )
+    lines = [CoverLine(p.row.row, p.row.record_number, p.file) for p in packets]
+    parts = ((shared[p.row.group], p.row.values()) for p in packets)
+    write_private(path, make_print_file(words, paper, lines, parts, duplex, word("blank-page")))
+    log.info("wrote %s (%s)", path.name, _count(len(packets), "packet"))
+
+
+# Shared renders
+
+
+def _render_all(jobs: list[GroupJob], workers: int | None) -> dict[tuple[str, Paper, bool], Template]:
+    """Render each shared packet once, in parallel when there are several."""
+    if not jobs:
         return {}
-
-
-def _write_manifest(out: Path, entries: dict[str, dict]) -> Path:
-    body = "".join(json.dumps(entries[k], sort_keys=True) + "\n" for k in sorted(entries))
-    write_atomic(out / MANIFEST, body.encode("utf-8"))
-    return out / MANIFEST
-
-
-def _render_groups(root: Path, templates: Path, options: PacketsOptions, groups: list[tuple[str, Paper, bool]]) -> dict:
-    if not groups:
-        return {}
-    workers = min(options.workers or os.cpu_count() or 1, len(groups))
-    jobs = [(root, templates, options.clinic, *group) for group in groups]
-    if workers == 1:
-        results = [render_group(*job) for job in jobs]
+    count = min(workers or os.cpu_count() or 1, len(jobs))
+    if count == 1:
+        results = [render_group(job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(render_group, *zip(*jobs, strict=True)))
-    return dict(zip(groups, results, strict=True))
+        with ProcessPoolExecutor(max_workers=count) as pool:
+            results = list(pool.map(render_group, jobs))
+    return {(j.topic, j.paper, j.large): t for j, t in zip(jobs, results, strict=True)}
 
 
-def render_group(root: Path, templates: Path, clinic_file: Path | None, topic: str, paper: Paper, large: bool):  # type: ignore[no-untyped-def]
+def render_group(job: GroupJob) -> Template:
     """Render the shared packet for one topic, paper and print size, with slots for identifiers."""
-    from leaflets.pdf import PdfMaker
     from leaflets.fill import find_slots, make_template
+    from leaflets.pdf import PdfMaker
+    from leaflets.printfile import pad_for_duplex
 
-    project = load_project(root, extra_clinic=clinic_file)
-    clinic = choose_clinic(project, clinic_file)
-    env = make_environment(templates)
-    roots = (templates, project.content_dir)
+    project = load_project(job.root, extra_clinic=job.clinic_file)
+    clinic = choose_clinic(project, job.clinic_file)
+    env = make_environment(job.templates)
+    roots = (job.templates, project.content_dir)
     logo_url = clinic_logo_url(project, clinic, roots, inline=False)
-    consent = DocumentSpec(topic, "consent", "patient", paper, large)
-    leaflet = DocumentSpec(topic, "leaflet", "patient", paper, large)
+    consent = DocumentSpec(job.topic, "consent", "patient", job.paper, job.large)
+    leaflet = DocumentSpec(job.topic, "leaflet", "patient", job.paper, job.large)
     ref = leaflet_ref(project, env, consent, clinic, logo_url)
     htmls = [
         render_document(project, env, spec, clinic, ref if spec is consent else None, logo_url).html
         for spec in (leaflet, consent)
     ]
-    maker = PdfMaker(roots=roots, base_url=templates.as_uri() + "/")
-    pdf, pages = maker.make_combined(htmls, f"{topic} packet")
+    maker = PdfMaker(roots=roots, base_url=job.templates.as_uri() + "/")
+    pdf, pages = maker.make_combined(htmls, f"{job.topic} packet")
+    if job.duplex:
+        pdf, pages = pad_for_duplex(pdf, pages, project.string("blank-page", "patient"))
     labels = {
         "name": project.string("patient-name", "patient") + ":",
         "date_of_birth": project.string("date-of-birth", "patient") + ":",
@@ -334,3 +488,8 @@ def render_group(root: Path, templates: Path, clinic_file: Path | None, topic: s
         "appointment_date": project.string("discussion-date", "patient") + ":",
     }
     return make_template(pdf, find_slots(pdf, labels, first_page=pages[0]))
+
+
+def _count(n: int, word: str) -> str:
+    """Return '1 row', '2 rows'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
