@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from leaflets.check import format_issue, run_checks
+from leaflets.check import CheckReport, format_issue, run_checks
 from leaflets.cli import main
 
 TODAY = dt.date(2026, 11, 22)
@@ -150,14 +151,56 @@ def test_review_dates(root, today, severity, fragment):
     assert len(issues) == 2 and all(i.severity == severity and fragment in i.message for i in issues)
 
 
-def test_review_draft_is_a_warning_and_approved_is_not(project_copy):
-    assert all(i.severity == "warning" for i in findings(project_copy, "review"))
-    edit(
-        project_copy / "content" / "topics" / "ketamine-infusion.yaml",
-        "status: draft",
-        "status: approved\n  reviewer: Dr Test\n  date: 2026-11-21",
+def _make_first_topic_draft(project: Path) -> str:
+    """Make sure at least one topic is draft, whatever the content's review state; return its file."""
+    first = sorted((project / "content" / "topics").glob("*.yaml"))[0]
+    first.write_text(first.read_text(encoding="utf-8").replace("status: approved", "status: draft"), encoding="utf-8")
+    return f"content/topics/{first.name}"
+
+
+def test_review_draft_is_a_note_that_never_fails_strict(project_copy):
+    first = _make_first_topic_draft(project_copy)
+    drafts = [i for i in findings(project_copy, "review") if i.where == "review.status"]
+    assert first in {i.path for i in drafts}
+    assert all(i.severity == "note" and i.message.startswith("draft: not yet clinically reviewed") for i in drafts)
+    assert not CheckReport(tuple(drafts)).failed(strict=True)
+    assert CheckReport((replace(drafts[0], severity="warning"),)).failed(strict=True)
+
+
+def test_require_approved_makes_draft_content_an_error(project_copy):
+    first = _make_first_topic_draft(project_copy)
+    args = ["check", "--project", str(project_copy), "--today", "2026-11-22", "--build-dir", str(project_copy / "nb")]
+    result = CliRunner().invoke(main, [*args, "--require-approved"])
+    assert result.exit_code == 1
+    drafts = [line for line in result.output.splitlines() if ": review: review.status:" in line]
+    assert any(line.startswith(f"{first}:") for line in drafts)
+    assert all(
+        ": error: review: review.status: expected approved content (--require-approved), found draft" in line
+        for line in drafts
     )
-    assert [i.path for i in findings(project_copy, "review")] == ["content/topics/esketamine-nasal-spray.yaml"]
+    assert not any(
+        "review.status" in line for line in CliRunner().invoke(main, args).output.splitlines() if ": error:" in line
+    )
+
+
+def test_stale_output_is_one_line_not_an_error_per_statement(project_copy):
+    import os
+
+    from leaflets.build import BuildOptions, build
+    from leaflets.content import load_project
+
+    topic = sorted(load_project(project_copy).topics)[0]
+    out = project_copy / "output"
+    build(project_copy, BuildOptions(out=out, topics=(topic,), documents=("leaflet",), audiences=("patient",)))
+    assert [i for i in findings(project_copy, "completeness", build_dir=out)] == []
+    built = (out / "manifest.json").stat().st_mtime
+    for path in (project_copy / "content" / "statements").glob("*.yaml"):  # a sentence edited everywhere
+        path.write_text(path.read_text(encoding="utf-8").replace(" you ", " you really "), encoding="utf-8")
+        os.utime(path, (built + 5, built + 5))
+    [stale] = findings(project_copy, "completeness", build_dir=out)
+    assert stale.severity == "warning" and (stale.path, stale.line) == ("output/manifest.json", 0)
+    assert stale.message.startswith("output/ is out of date: content, seeds or templates changed since it was built (")
+    assert stale.message.endswith("statements not in the PDFs; run `leaflets build`, then check again)")
 
 
 def test_completeness_finds_text_missing_from_the_built_pdf(default_build, root, tmp_path):
@@ -200,7 +243,7 @@ def test_cli_done_when_scenario_names_each_problem_and_exits_1(project_copy):
     result = CliRunner().invoke(main, ["check", "--project", str(project_copy), "--today", "2026-11-22"])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    line_re = re.compile(r"^content/[\w/.-]+\.yaml:\d+: (error|warning): [a-z]+: ")
+    line_re = re.compile(r"^content/[\w/.-]+\.yaml:\d+: (error|warning|note): [a-z]+: ")
     assert all(line_re.match(line) for line in lines[:-1]), lines
     assert any(": error: claims: statement benefit-onset (patient): 'miracle'" in line for line in lines)
     assert any(": error: numbers: statement unknown-who (patient)" in line and "'1 in 20'" in line for line in lines)
@@ -229,17 +272,13 @@ def test_json_output_parses_and_matches_the_text(project_copy):
 
 
 def test_strict_turns_warnings_into_exit_1(root):
+    from leaflets.content import load_project
+
+    soon = min(t.next_review for t in load_project(root).topics.values()) - dt.timedelta(days=10)
     runner = CliRunner()
-    args = [
-        "check",
-        "--project",
-        str(root),
-        "--today",
-        "2026-11-22",
-        "--build-dir",
-        str(root / "no-build"),
-    ]
-    assert runner.invoke(main, args).exit_code == 0
+    args = ["check", "--project", str(root), "--today", soon.isoformat(), "--build-dir", str(root / "no-build")]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0 and ": warning: review: next_review: review due in 10 days" in result.output
     assert runner.invoke(main, [*args, "--strict"]).exit_code == 1
     assert runner.invoke(main, [*args, "--format", "xml"]).exit_code == 2
 
@@ -271,5 +310,7 @@ def test_claims_and_terms_are_validated_with_their_lines(project_copy):
     terms = project_copy / "content" / "terms.yaml"
     terms.write_text(terms.read_text() + "  - {term: x, extra: y}\n")
     messages = [str(i) for i in run_checks(project_copy, today=TODAY).issues]
-    assert any(m.startswith("content/claims.yaml:") and "why: expected a value, found nothing" in m for m in messages)
+    assert any(
+        m.startswith("content/claims.yaml:") and "why: expected a value for 'why', found none" in m for m in messages
+    )
     assert any(m.startswith("content/terms.yaml:") and "expected" in m for m in messages)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from leaflets.cli import main
+from leaflets.content import load_project
 
 
 def run(*args: str):
@@ -43,12 +45,22 @@ def test_unknown_choice_is_a_usage_error_listing_choices(root):
     assert "'a4'" in result.output and "'letter'" in result.output
 
 
-def test_unknown_topic_is_exit_1_with_one_line(root, tmp_path):
-    result = run("build", "--project", str(root), "--topic", "aspirin", "--out", str(tmp_path))
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [
-        "Error: --topic: expected one of esketamine-nasal-spray, ketamine-infusion, found aspirin"
-    ]
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["build", "--out", "{tmp}/out"],
+        ["check", "--build-dir", "{tmp}/none"],
+        ["serve", "--port", "0"],
+        ["packets", "--patients", "{root}/content/patients-example.csv", "--out", "{tmp}/packets"],
+    ],
+)
+def test_an_unknown_topic_is_a_usage_error_in_every_command(root, tmp_path, command):
+    args = [a.format(tmp=tmp_path, root=root) for a in command]
+    result = run(*args, "--project", str(root), "--topic", "esketamine")
+    assert result.exit_code == 2, result.output
+    [line] = result.output.splitlines()
+    topics = ", ".join(sorted(load_project(root).topics))
+    assert line.startswith(f"Error: --topic: expected one of {topics}, found esketamine"), line
 
 
 def test_content_error_gives_file_line_and_exit_1(project_copy, tmp_path):

@@ -103,3 +103,93 @@ def test_one_bad_item_is_reported_once_not_echoed_by_everything_that_cites_it(pr
     assert len(messages) == 2, messages  # the bad statement and the bad reference, nothing citing them
     assert any("risks.yaml" in m and ".section:" in m for m in messages)
     assert any("references.yaml" in m and "colour: expected no such field" in m for m in messages)
+
+
+def validate(tmp_path: Path, model_name: str, body: str, key: str | None = None) -> list[str]:
+    """Validate each item of a YAML file as the named model; return the messages, file:line first."""
+    from leaflets import model
+    from leaflets.content import validate_item
+
+    doc = read_yaml(write(tmp_path, body))
+    assert not doc.issues, doc.issues
+    items = [((), doc.data)] if key is None else [((key, i), d) for i, d in enumerate(doc.data[key])]
+    issues: list = []
+    for loc, data in items:
+        validate_item(getattr(model, model_name), doc, loc, data, issues)
+    return [str(i).removeprefix(str(tmp_path / "x.yaml")) for i in issues]
+
+
+CLINIC = "id: north\nname: North\naddress: [1 High Street]\nregion: UK\n"
+STATEMENT = "statements:\n  - id: a\n    section: benefits\n    text: {patient: Some words.}\n    sources: [{ref: r}]\n"
+
+
+@pytest.mark.parametrize(
+    "body, line",
+    [
+        ("a:\n\tb: 1\n", 2),
+        ("statements:\n  - id: a\n\t  section: benefits\n", 3),
+    ],
+)
+def test_a_tab_in_the_indentation_says_use_spaces(tmp_path, body, line):
+    [issue] = read_yaml(write(tmp_path, body)).issues
+    assert issue.line == line
+    assert issue.message == (
+        "YAML error, column 1: found a tab in the indentation (use spaces to indent: YAML does not allow tabs there)"
+    )
+
+
+def test_a_windows_1252_file_says_save_as_utf8(tmp_path):
+    [issue] = read_yaml(write(tmp_path, "id: x\nname: Café Clinic\n".encode("cp1252"))).issues
+    assert str(issue).endswith(
+        "x.yaml:2: expected UTF-8 text, found byte 0xe9 (the file looks like Windows-1252 or Latin-1: save it as UTF-8)"
+    )
+
+
+def test_a_number_where_text_belongs_says_put_it_in_quotes(tmp_path):
+    assert validate(tmp_path, "Clinic", CLINIC + "phone: 01234567\n") == [
+        ':5: phone: expected text, found 01234567 read as the number 342391 (put it in quotes: "01234567")'
+    ]
+
+
+def test_a_version_read_as_a_decimal_says_put_it_in_quotes(tmp_path):
+    body = (
+        "id: t\nshort_title: T\ntitle: {patient: T}\nversion: 0.10\npublished: 2026-01-01\n"
+        "next_review: 2027-01-01\nreview: {status: draft}\n"
+    )
+    assert validate(tmp_path, "Topic", body) == [
+        ':4: version: expected text, found 0.10 read as the number 0.1 (put it in quotes: "0.10")'
+    ]
+
+
+def test_yes_where_text_belongs_says_put_it_in_quotes(tmp_path):
+    assert validate(tmp_path, "Clinic", CLINIC + "phone: '1'\nhours: yes\n") == [
+        ':6: hours: expected text, found yes read as true (put it in quotes: "yes")'
+    ]
+
+
+def test_a_missing_field_is_named(tmp_path):
+    body = STATEMENT.replace("    section: benefits\n", "")
+    assert validate(tmp_path, "Statement", body, "statements") == [
+        ":2: statements[0].section: expected a value for 'section', found none"
+    ]
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            "    sources:",
+            "    sorces:",
+            ":5: statements[0].sorces: expected no such field, found one (did you mean 'sources'?)",
+        ),
+        (
+            "{patient: Some",
+            "{patiant: Some",
+            ":4: statements[0].text.patiant: expected no such field, found one (did you mean 'patient'?)",
+        ),
+        ("section: benefits", "section: benefit", "found 'benefit' (did you mean 'benefits'?)"),
+    ],
+)
+def test_an_unknown_name_suggests_the_closest_known_one(tmp_path, old, new, message):
+    messages = validate(tmp_path, "Statement", STATEMENT.replace(old, new), "statements")
+    assert any(m.endswith(message) for m in messages), messages

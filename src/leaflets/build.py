@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from leaflets import assets
 from leaflets.content import Project, choose_clinic, clinic_logo_path, load_project
-from leaflets.errors import LeafletsError, OutputError
+from leaflets.errors import LeafletsError, OutputError, UsageError
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, DocumentKind, Format, Paper
 from leaflets.render import LeafletRef, fingerprint, html_to_text, make_environment, render_html
 from leaflets.select import DocumentSpec, select
@@ -146,7 +146,7 @@ def plan(project: Project, options: BuildOptions, clinic: Clinic) -> list[Docume
     """List the documents to build, sorted, leaflets before the consent sheets that cite them."""
     unknown = sorted(set(options.topics) - set(project.topics))
     if unknown:
-        raise LeafletsError(f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}")
+        raise UsageError(f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}")
     topics = sorted(options.topics or project.topics)
     paper = options.paper or clinic.paper
     return [

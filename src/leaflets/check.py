@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from leaflets.content import Place, Project, choose_clinic, load_project
-from leaflets.errors import ContentError, Issue, display_path
+from leaflets.errors import ContentError, Issue, UsageError, did_you_mean, display_path
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Statement
 from leaflets.readability import Score, score, sentence_grade, sentences
 from leaflets.select import DocumentSpec, Item, Selection, select
@@ -102,13 +102,14 @@ def run_checks(
     topics: tuple[str, ...] = (),
     today: dt.date | None = None,
     build_dir: Path | None = None,
+    require_approved: bool = False,
 ) -> CheckReport:
     """Load the project at `root` and run every gate (and completeness, if there is a build)."""
     try:
         project = load_project(root)
     except ContentError as exc:
         return CheckReport(tuple(exc.issues))
-    return check_project(project, topics, today, build_dir)
+    return check_project(project, topics, today, build_dir, require_approved)
 
 
 def check_project(
@@ -116,21 +117,22 @@ def check_project(
     topics: tuple[str, ...] = (),
     today: dt.date | None = None,
     build_dir: Path | None = None,
+    require_approved: bool = False,
 ) -> CheckReport:
-    """Run every gate over an already loaded project."""
+    """Run every gate over an already loaded project; draft content is an error if `require_approved`."""
     chosen = tuple(sorted(topics or project.topics))
     unknown = [t for t in chosen if t not in project.topics]
     if unknown:
         expected = ", ".join(sorted(project.topics))
-        message = f"expected one of {expected}, found {', '.join(unknown)}"
-        return CheckReport((Issue("--topic", 0, "", message, rule="schema"),))
+        hint = did_you_mean(unknown[0], project.topics)
+        raise UsageError(f"--topic: expected one of {expected}, found {', '.join(unknown)}{hint}")
     issues: list[Issue] = []
     issues += check_readability(project, chosen)
     issues += check_claims(project, chosen)
     issues += check_numbers(project, chosen)
     issues += check_balance(project, chosen)
-    issues += check_review(project, chosen, today or dt.date.today())
-    issues += check_completeness(project, chosen, build_dir or project.root / "output")
+    issues += check_review(project, chosen, today or dt.date.today(), require_approved)
+    issues += check_output(project, chosen, build_dir or project.root / "output")
     order = {rule: n for n, rule in enumerate(RULES)}
     return CheckReport(tuple(sorted(issues, key=lambda i: (order[i.rule], i.path, i.line, i.message))))
 
@@ -326,8 +328,10 @@ def check_balance(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     return issues
 
 
-def check_review(project: Project, topics: tuple[str, ...], today: dt.date) -> list[Issue]:
-    """Overdue review is an error, review within 30 days or draft status a warning."""
+def check_review(
+    project: Project, topics: tuple[str, ...], today: dt.date, require_approved: bool = False
+) -> list[Issue]:
+    """Overdue review is an error, review within 30 days a warning; draft status a note (an error if required)."""
     issues = []
     for topic_id in topics:
         topic = project.topics[topic_id]
@@ -352,14 +356,23 @@ def check_review(project: Project, topics: tuple[str, ...], today: dt.date) -> l
                     "warning",
                 )
             )
-        if topic.review.status == "draft":
+        if topic.review.status == "draft" and require_approved:
+            issues.append(
+                _at(
+                    place.at("review"),
+                    "review.status",
+                    "expected approved content (--require-approved), found draft: not yet clinically reviewed",
+                    "review",
+                )
+            )
+        elif topic.review.status == "draft":
             issues.append(
                 _at(
                     place.at("review"),
                     "review.status",
                     "draft: not yet clinically reviewed; documents carry the draft mark",
                     "review",
-                    "warning",
+                    "note",
                 )
             )
     return issues
@@ -399,3 +412,29 @@ def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Pat
                     )
                 )
     return issues
+
+
+def check_output(project: Project, topics: tuple[str, ...], build_dir: Path) -> list[Issue]:
+    """Completeness of the built PDFs; output older than the content is one line saying so, not an error each."""
+    issues = check_completeness(project, topics, build_dir)
+    if not issues or not _out_of_date(project, build_dir / "manifest.json"):
+        return issues
+    folder = display_path(build_dir, project.root)
+    return [
+        Issue(
+            display_path(build_dir / "manifest.json", project.root),
+            0,
+            "",
+            f"{folder}/ is out of date: content, seeds or templates changed since it was built "
+            f"({len(issues)} statements not in the PDFs; run `leaflets build`, then check again)",
+            "warning",
+            "completeness",
+        )
+    ]
+
+
+def _out_of_date(project: Project, manifest: Path) -> bool:
+    """Say whether any file the build reads was changed after the build's manifest was written."""
+    built = manifest.stat().st_mtime
+    folders = (project.content_dir, project.root / "seeds", project.root / "templates")
+    return any(p.stat().st_mtime > built for folder in folders for p in folder.rglob("*") if p.is_file())

@@ -181,6 +181,11 @@ def list_(project: Path) -> None:
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
 @click.option(
+    "--require-approved",
+    is_flag=True,
+    help="Draft content is an error (exit 1): for printing runs that must be clinically reviewed.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(("text", "json")),
@@ -204,6 +209,7 @@ def check(
     project: Path,
     topics: tuple[str, ...],
     strict: bool,
+    require_approved: bool,
     output_format: str,
     today: object,
     build_dir: Path | None,
@@ -211,12 +217,12 @@ def check(
     """Run the quality gates: schema, provenance, readability, claims, numbers, balance, review, completeness.
 
     One line per finding: FILE:LINE: SEVERITY: RULE: WHERE: MESSAGE. Errors exit 1; warnings exit 0
-    unless --strict.
+    unless --strict; notes (such as draft status) never fail the run unless --require-approved.
     """
     from leaflets.check import format_issue, run_checks
 
     day = today.date() if today is not None else None  # type: ignore[attr-defined]
-    report = run_checks(project, tuple(topics), today=day, build_dir=build_dir)
+    report = run_checks(project, tuple(topics), today=day, build_dir=build_dir, require_approved=require_approved)
     if output_format == "json":
         click.echo(report.as_json())
     else:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from leaflets.errors import ContentError, Issue, LeafletsError, display_path
+from leaflets.errors import ContentError, Issue, LeafletsError, did_you_mean, display_path
 from leaflets.load import Location, YamlDoc, read_yaml
 from leaflets.model import Claim, Clinic, Correction, Reference, RefSource, SeedSource, Statement, Term, Topic
 from leaflets.sources import SeedText, load_seeds
@@ -68,23 +71,87 @@ def validate_item(model: type[M], doc: YamlDoc, loc: Location, data: Any, issues
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            issues.append(doc.issue((*loc, *err["loc"]), _explain(err)))
+            at = (*loc, *err["loc"])
+            issues.append(doc.issue(at, _explain(err, model, doc.written.get(at))))
         return None
 
 
-def _explain(err: Any) -> str:
-    kind, found = err["type"], err.get("input")
+def _explain(err: Any, model: type[BaseModel], written: str | None = None) -> str:
+    """Say what pydantic found wrong as `expected ..., found ... (hint)`, by its error type, not its wording.
+
+    `written` is the value as the file has it when YAML read it as something else (`0.10` became 0.1).
+    """
+    kind, ctx, found = err["type"], err.get("ctx") or {}, err.get("input")
+    name = next((str(part) for part in reversed(err["loc"]) if isinstance(part, str)), "")
     if kind == "missing":
-        return "expected a value, found nothing"
+        return f"expected a value for '{name}', found none"
     if kind == "extra_forbidden":
-        return "expected no such field, found one"
-    message = err["msg"].removeprefix("Value error, ")
-    if "found" in message:
-        return message
-    for prefix in ("Input should be ", "String should be ", "String should have ", "List should have "):
-        if message.startswith(prefix):  # pydantic's wording, in the project's "expected ..., found ..." form
-            message = "expected " + message.removeprefix(prefix)
-    return f"{message[0].lower()}{message[1:]}, found {_short(found)}"
+        return f"expected no such field, found one{did_you_mean(name, _fields_at(model, err['loc']))}"
+    if kind == "string_type" and written is not None:
+        return f'expected text, found {written} read as {_reading(found)} (put it in quotes: "{written}")'
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        hint = did_you_mean(found, choices) if isinstance(found, str) else ""
+        return f"expected one of {ctx.get('expected')}, found {_short(found)}{hint}"
+    if kind == "string_too_short":
+        return "expected text, found an empty value"
+    if kind == "string_too_long":
+        return f"expected at most {ctx.get('max_length')} characters, found {len(str(found))}"
+    if kind == "string_pattern_mismatch":
+        return f"expected an id of lowercase letters, digits and hyphens (such as 'flu-vaccine'), found {_short(found)}"
+    if kind == "too_short":
+        return f"expected at least {ctx.get('min_length')} item(s), found {ctx.get('actual_length')}"
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        return f"expected a date as YYYY-MM-DD, found {_short(found)}"
+    return f"expected {_EXPECTED.get(kind, err['msg'])}, found {_short(found)}"
+
+
+#: What each of pydantic's error types expected, in the project's words.
+_EXPECTED = {
+    "string_type": "text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping of fields",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+}
+
+
+def _reading(value: Any) -> str:
+    """Say what YAML made of a plain value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    return "nothing" if value is None else _short(value)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Return the field names allowed where `loc` ends (the model holding its last part)."""
+    models = [model]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        named = [m for m in models if m.__name__ == part]  # pydantic names the union member it tried
+        if named:
+            models = named
+            continue
+        fields = [held.model_fields[part] for held in models if part in held.model_fields]
+        models = [m for f in fields for m in _models_in(f.annotation)]
+    return sorted({name for m in models for name in m.model_fields})
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
 def _short(value: Any) -> str:

@@ -25,6 +25,9 @@ class YamlDoc:
     data: Any = None
     lines: dict[Location, int] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    #: The text as written of each plain value YAML read as something other than text (a number, a
+    #: date, true/false), so a message can say `01234567` rather than the number 342391 it became.
+    written: dict[Location, str] = field(default_factory=dict)
 
     def line_of(self, loc: Location) -> int:
         """Return the line of `loc`, or of its nearest parent that has one."""
@@ -75,6 +78,8 @@ class _Builder:
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        if node.tag != "tag:yaml.org,2002:str" and node.style is None:
+            self.doc.written[loc] = node.value
         return self.constructor.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, loc: Location) -> dict[Any, Any]:
@@ -154,8 +159,26 @@ def _read_text(doc: YamlDoc) -> str | None:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        doc.issues.append(Issue(doc.shown, line, "", f"expected UTF-8 text, found byte 0x{raw[exc.start]:02x}"))
+        doc.issues.append(
+            Issue(
+                doc.shown,
+                line,
+                "",
+                f"expected UTF-8 text, found byte 0x{raw[exc.start]:02x} ({_encoding_hint(raw)})",
+            )
+        )
         return None
+
+
+def _encoding_hint(raw: bytes) -> str:
+    """Name the encoding a file that is not UTF-8 was probably saved in, and the fix."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "the file is UTF-16: save it as UTF-8"
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return "save the file as UTF-8"
+    return "the file looks like Windows-1252 or Latin-1: save it as UTF-8"
 
 
 def _yaml_issue(doc: YamlDoc, exc: yaml.YAMLError) -> Issue:
@@ -163,4 +186,11 @@ def _yaml_issue(doc: YamlDoc, exc: yaml.YAMLError) -> Issue:
     line = mark.line + 1 if mark else 1
     column = f", column {mark.column + 1}" if mark else ""
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None and "'\\t'" in problem:
+        text = mark.buffer or ""
+        start = text.rfind("\n", 0, mark.index) + 1
+        if text[start : mark.index].strip(" \t") == "":
+            problem = "found a tab in the indentation (use spaces to indent: YAML does not allow tabs there)"
+        else:
+            problem = "found a tab (use spaces: YAML does not allow tabs there)"
     return Issue(doc.shown, line, "", f"YAML error{column}: {problem}")
