@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -15,6 +13,7 @@ from urllib.request import url2pathname
 
 from leaflets import assets
 from leaflets.errors import ResourceRefused
+from leaflets.pdfua import StructureError, finish
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +94,7 @@ class PdfMaker:
         if self._font_config is None:
             self._font_config = weasyprint.text.fonts.FontConfiguration()
             self._fetcher = make_fetcher(self.roots)
+        htmls = [keep_words_whole(html) for html in htmls]
         digest = hashlib.sha256("\0".join(htmls).encode("utf-8")).hexdigest()[:32]
         options = {"pdf_variant": PDF_VARIANT, "pdf_identifier": digest.encode("ascii"), "pdf_tags": True}
         try:
@@ -108,72 +108,47 @@ class PdfMaker:
             raise ResourceRefused(f"{name}: refused to load '{_shorten(exc.url)}': {exc.reason}") from None
         first = documents[0]
         combined = first if len(documents) == 1 else first.copy([p for d in documents for p in d.pages])
-        return mark_running_lines_as_artifacts(combined.write_pdf(**options)), [len(d.pages) for d in documents]
+        try:
+            data = finish(combined.write_pdf(**options), htmls)
+        except StructureError as exc:
+            raise StructureError(f"{name}: {exc}") from None
+        return data, [len(d.pages) for d in documents]
+
+
+_TEXT = re.compile(r">([^<]+)<")
+_URL = re.compile(r"https?://[^\s<]+[^\s<.,;:)]")
+_HYPHENATED = re.compile(r"(?<![\w/-])(\w+(?:-\w+)+)(?![\w/-])")
+_LONG_URL = 60  # characters: a longer address may break, but only after a slash
+
+
+def keep_words_whole(html: str) -> str:
+    """Wrap hyphenated words and web addresses so a line never breaks after a hyphen or inside an address.
+
+    Pango breaks lines after any hyphen and inside addresses; CSS has no property to stop that.
+    """
+    start = html.find("<body")
+    if start < 0:
+        return html
+    return html[:start] + _TEXT.sub(_wrap_text, html[start:])
+
+
+def _wrap_text(match: re.Match[str]) -> str:
+    parts = _URL.split(match.group(1))
+    urls = _URL.findall(match.group(1))
+    out = [_HYPHENATED.sub(r'<span class="nobr">\1</span>', parts[0])]
+    for url, rest in zip(urls, parts[1:], strict=True):
+        kind = "url long" if len(url) > _LONG_URL else "url"
+        out.append(f'<span class="{kind}">{_wrap_url(url)}</span>')
+        out.append(_HYPHENATED.sub(r'<span class="nobr">\1</span>', rest))
+    return ">" + "".join(out) + "<"
+
+
+def _wrap_url(url: str) -> str:
+    if len(url) <= _LONG_URL:
+        return url
+    pieces = re.findall(r"[^/]*/+|[^/]+$", url)
+    return "<wbr>".join(f'<span class="nobr">{piece}</span>' for piece in pieces)
 
 
 def _shorten(url: str) -> str:
     return url if len(url) <= 120 else url[:117] + "..."
-
-
-_MARKED = re.compile(rb"/(\w+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
-
-
-def mark_running_lines_as_artifacts(pdf: bytes) -> bytes:
-    """Turn marked content that no structure element uses (the running headers and footers) into artifacts.
-
-    WeasyPrint 70 leaves margin-box text out of the structure tree but marks it as /Span with an MCID;
-    PDF/UA wants such page furniture marked /Artifact, so assistive technology skips it.
-    """
-    import pypdf
-    from pypdf.generic import DecodedStreamObject, NameObject
-
-    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
-    used = _mcids_in_tree(writer.root_object.get("/StructTreeRoot"))
-    for page in writer.pages:
-        content = page.get_contents()
-        if content is None:
-            continue
-        data = content.get_data()
-        keep = used.get(page.indirect_reference.idnum if page.indirect_reference else -1, set())
-        marked = _MARKED.sub(partial(_unless_used, keep), data)
-        if marked != data:
-            stream = DecodedStreamObject()
-            stream.set_data(marked)
-            page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-def _unless_used(keep: set[int], match: re.Match[bytes]) -> bytes:
-    return match.group(0) if int(match.group(2)) in keep else b"/Artifact BMC"
-
-
-def _mcids_in_tree(root: Any) -> dict[int, set[int]]:
-    """Collect, per page object number, the MCIDs the structure tree reaches."""
-    used: dict[int, set[int]] = {}
-    if root is None:
-        return used
-    stack: list[tuple[Any, int | None]] = [(root.get_object(), None)]
-    while stack:
-        node, page = stack.pop()
-        node = node.get_object() if hasattr(node, "get_object") else node
-        if isinstance(node, int):
-            if page is not None:
-                used.setdefault(page, set()).add(int(node))
-            continue
-        if isinstance(node, list):
-            stack.extend((child, page) for child in node)
-            continue
-        if not hasattr(node, "get"):
-            continue
-        pg = node.get("/Pg")
-        here = pg.idnum if pg is not None and hasattr(pg, "idnum") else page
-        if "/MCID" in node:
-            if here is not None:
-                used.setdefault(here, set()).add(int(node["/MCID"]))
-            continue
-        kids = node.get("/K")
-        if kids is not None:
-            stack.append((kids, here))
-    return used
