@@ -78,7 +78,7 @@ class _Builder:
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        if node.tag != "tag:yaml.org,2002:str" and node.style is None:
+        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:str" and node.style is None:
             self.doc.written[loc] = node.value
         return self.constructor.construct_object(node, deep=True)
 
