@@ -1,19 +1,26 @@
-"""Consent packets: one personalised PDF per patient, identifiers on every consent page, nothing leaked."""
+"""Consent packets: one personalised PDF per patient, owner-only, named by row and keyed id, nothing leaked."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 import logging
+import os
 import re
+import stat
 from pathlib import Path
 
 import pypdf
 import pytest
 from click.testing import CliRunner
 
+from leaflets import packets as packets_module
 from leaflets.build import BuildOptions, build
 from leaflets.cli import main
+from leaflets.errors import LeafletsError
 from leaflets.packets import PacketsOptions, make_packets
+from leaflets.patients import read_patients
 from leaflets.render import fingerprint
 from pdfread import glyph_sizes, page_texts
 
@@ -24,34 +31,78 @@ ROWS = [
     "Chris Placeholder,1992-01-05,MRN-0003,esketamine-nasal-spray,Dr Lee Park,2026-11-24,,no\n",
 ]
 NAMES = ["Alex Example", "Jordan Sample", "Chris Placeholder"]
+TOPICS = ("esketamine-nasal-spray", "ketamine-infusion")
+KEY_A = "0123456789abcdef" * 4
+KEY_B = "fedcba9876543210" * 4
+BLANK = "This page is intentionally blank"
+_RENDERS: dict = {}
 
 
-def write_csv(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
-    path = tmp_path / "patients.csv"
+@pytest.fixture(scope="module", autouse=True)
+def shared_renders():
+    """Render each shared packet once per test run: the tests are about what happens after the render."""
+    real = packets_module.render_group
+
+    def render_all(jobs, workers):  # type: ignore[no-untyped-def]
+        for job in jobs:
+            if job not in _RENDERS:
+                _RENDERS[job] = real(job)
+        return {(j.topic, j.paper, j.large): _RENDERS[j] for j in jobs}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(packets_module, "_render_all", render_all)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def private_config(tmp_path, monkeypatch):
+    """Keys made by default go under this test's folder, never the home folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("LEAFLETS_KEY_FILE", raising=False)
+
+
+def key_file(folder: Path, key: str = KEY_A) -> Path:
+    path = folder / f"key-{key[:4]}.key"
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def write_csv(tmp_path: Path, *rows: str, header: str = HEADER, name: str = "patients.csv") -> Path:
+    path = tmp_path / name
     path.write_text(header + "".join(rows), encoding="utf-8")
     return path
+
+
+def run(root: Path, tmp_path: Path, *rows: str, out: str = "o", **options) -> packets_module.PacketsReport:
+    options.setdefault("key_file", key_file(tmp_path))
+    patients = options.pop("patients", None) or write_csv(tmp_path, *rows)
+    return make_packets(root, PacketsOptions(patients=patients, out=tmp_path / out, **options))
+
+
+def cli(*args: str) -> object:
+    return CliRunner().invoke(main, list(args))
+
+
+def index(out: Path) -> list[dict[str, str]]:
+    with (out / "packets.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
 def three(tmp_path_factory, root):
     tmp = tmp_path_factory.mktemp("packets")
-    out = tmp / "out"
-    report = make_packets(root, PacketsOptions(patients=write_csv(tmp, *ROWS), out=out))
-    return report, out
-
-
-def manifest(out: Path) -> dict[str, dict]:
-    lines = (out / "packets.json").read_text().splitlines()
-    return {e["packet"]: e for e in map(json.loads, lines)}
+    report = make_packets(root, PacketsOptions(patients=write_csv(tmp, *ROWS), out=tmp / "out", key_file=key_file(tmp)))
+    return report, tmp / "out"
 
 
 def test_three_patients_give_three_packets_with_identifiers_on_every_consent_page(three):
     report, out = three
     assert len(report.built) == 3 and not report.problems
-    entries = manifest(out)
-    for row, name in zip(ROWS, NAMES, strict=True):
+    for line, row, name in zip(index(out), ROWS, NAMES, strict=True):
         fields = row.strip().split(",")
-        pdf = next(out / e["file"] for e in entries.values() if e["topic"] == fields[3] and _has(out / e["file"], name))
+        pdf = out / line["file"]
+        assert line["topic"] == fields[3]
         pages = page_texts(pdf)
         consent_pages = [p for p in pages if "Patient name:" in p]
         assert consent_pages and len(pages) > len(consent_pages)
@@ -86,33 +137,28 @@ def _right_after(pdf: Path, page_index: int, label: str, value: str) -> bool:
         doc.close()
 
 
-def _has(pdf: Path, name: str) -> bool:
-    return any(name in p for p in page_texts(pdf))
-
-
 def test_packet_is_paper_and_print_size_of_the_row(three):
     _report, out = three
-    for entry in manifest(out).values():
-        reader = pypdf.PdfReader(str(out / entry["file"]))
+    for line in index(out):
+        reader = pypdf.PdfReader(str(out / line["file"]))
         width = round(float(reader.pages[0].mediabox.width))
-        assert width == (595 if entry["paper"] == "a4" else 612)
-        assert min(glyph_sizes(out / entry["file"])) >= (16 if entry["large_print"] else 12)
-        assert entry["pages"] == len(reader.pages)
+        assert width == (595 if line["paper"] == "a4" else 612)
+        assert min(glyph_sizes(out / line["file"])) >= (16 if line["print_size"] == "large" else 12)
+        assert int(line["pages"]) == len(reader.pages)
 
 
 def test_packet_cites_the_fingerprint_of_the_leaflet_it_contains(three, root, tmp_path):
     _report, out = three
     built = build(root, BuildOptions(out=tmp_path, documents=("leaflet",), audiences=("patient",), formats=("txt",)))
     expected = {d.spec.topic: fingerprint(d.files["txt"].path.read_text()) for d in built.documents}
-    for entry in manifest(out).values():
-        words = " ".join(page_texts(out / entry["file"]))
-        assert re.search(r"Fingerprint ([0-9a-f]{12})", words).group(1) == expected[entry["topic"]]
+    for line in index(out):
+        words = " ".join(page_texts(out / line["file"]))
+        assert re.search(r"Fingerprint ([0-9a-f]{12})", words).group(1) == expected[line["topic"]]
 
 
 def test_identifiers_are_tagged_artifacts_and_the_pdf_stays_tagged(three):
     _report, out = three
-    entry = next(iter(manifest(out).values()))
-    reader = pypdf.PdfReader(str(out / entry["file"]))
+    reader = pypdf.PdfReader(str(out / index(out)[0]["file"]))
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root and root["/Lang"] == "en" and bool(root["/MarkInfo"]["/Marked"])
     last = reader.pages[-1]
@@ -125,45 +171,235 @@ def test_identifiers_are_tagged_artifacts_and_the_pdf_stays_tagged(three):
     assert "/ToUnicode" in fill
 
 
-def test_a_second_run_rebuilds_nothing(three, root):
-    report, out = three
-    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
-    again = make_packets(root, PacketsOptions(patients=out.parent / "patients.csv", out=out))
-    assert again.built == () and len(again.unchanged) == 3
-    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == before
+# Issue 23: private on disk
+
+
+def test_every_file_is_owner_only_and_the_folder_it_creates_too_under_umask_022(root, tmp_path, monkeypatch):
+    temporary_modes = []
+    real_replace = os.replace
+
+    def replace(src, dst):  # type: ignore[no-untyped-def]
+        if str(src).endswith(".part"):
+            temporary_modes.append(stat.S_IMODE(os.stat(src).st_mode))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "new" / "packets"
+        result = cli(
+            "packets", "--project", str(root), "--patients", str(write_csv(tmp_path, *ROWS)), "--out", str(out),
+            "--combined", "--duplex", "--key-file", str(key_file(tmp_path)),
+        )  # fmt: skip
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 6 and {"packets.csv", "packets.json", "all-packets.pdf"} <= set(written)
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in out.iterdir()} == dict.fromkeys(written, "0o600")
+    assert len(temporary_modes) == 6 and set(temporary_modes) == {0o600}
+
+
+def test_a_folder_others_can_open_is_reported_once_by_name(root, tmp_path, caplog):
+    out = tmp_path / "shared"
+    out.mkdir()
+    out.chmod(0o755)
+    report = run(root, tmp_path, ROWS[0], ROWS[2], out="shared")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    about_folder = [w for w in warnings if "other accounts" in w]
+    assert len(about_folder) == 1 and str(out) in about_folder[0] and len(report.built) == 2
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in out.iterdir())
+
+
+def test_two_keys_give_different_names_and_the_same_key_rebuilds_nothing(root, tmp_path):
+    first = run(root, tmp_path, *ROWS, out="a", key_file=key_file(tmp_path, KEY_A))
+    other = run(root, tmp_path, *ROWS, out="b", key_file=key_file(tmp_path, KEY_B))
+    assert len(first.built) == len(other.built) == 3
+    hashes = {name.split("-", 1)[1] for name in first.built}
+    assert hashes.isdisjoint(name.split("-", 1)[1] for name in other.built)
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "a").glob("*.pdf")}
+    again = run(root, tmp_path, *ROWS, out="a", key_file=key_file(tmp_path, KEY_A))
+    assert again.built == () and again.unchanged == first.built
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "a").glob("*.pdf")} == before
+    assert again.summary() == "3 rows read: 0 packets built, 3 unchanged, 0 skipped, 0 failed."
+
+
+def test_the_key_is_made_owner_only_in_the_config_folder_on_first_use(root, tmp_path):
+    report = run(root, tmp_path, ROWS[0], key_file=None)
+    key = tmp_path / "config" / "leaflets" / "keys" / "example.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    assert re.fullmatch(r"[0-9a-f]{64}\n", key.read_text())
+    again = run(root, tmp_path, ROWS[0], key_file=None)
+    assert again.unchanged == report.built
+
+
+def test_a_key_inside_the_output_folder_is_refused(root, tmp_path):
+    (tmp_path / "o").mkdir()
+    with pytest.raises(LeafletsError, match="outside the output folder"):
+        run(root, tmp_path, ROWS[0], key_file=tmp_path / "o" / "clinic.key")
+    assert not (tmp_path / "o" / "clinic.key").exists()
 
 
 def test_a_changed_row_rebuilds_only_that_packet(root, tmp_path):
-    out = tmp_path / "out"
-    make_packets(root, PacketsOptions(patients=write_csv(tmp_path, *ROWS), out=out))
+    run(root, tmp_path, *ROWS)
     changed = ROWS[2].replace("Dr Lee Park", "Dr Kim Lee")
-    again = make_packets(root, PacketsOptions(patients=write_csv(tmp_path, ROWS[0], ROWS[1], changed), out=out))
+    again = run(root, tmp_path, ROWS[0], ROWS[1], changed)
     assert len(again.built) == 1 and len(again.unchanged) == 2
 
 
-def test_no_patient_data_in_file_names_logs_or_output(root, tmp_path, caplog):
+def test_a_reordered_list_renames_packets_to_their_new_rows_without_rebuilding(root, tmp_path):
+    first = run(root, tmp_path, *ROWS)
+    again = run(root, tmp_path, ROWS[2], ROWS[0], ROWS[1])
+    assert again.built == () and len(again.unchanged) == 3
+    moved = {name.split("-")[1]: name.split("-")[0] for name in again.unchanged}
+    assert moved == {name.split("-")[1]: f"{(int(name[:3]) - 2 + 1) % 3 + 2:03d}" for name in first.built}
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.pdf")) == sorted(again.unchanged)
+
+
+SECRETS = [*NAMES, "Pat Bad", "Sam Conflict", "1990-02-30", "1980-04-12", "12/04/1980", "MRN-0001", "MRN-9", "Rivera"]
+
+
+def test_no_patient_data_in_file_names_logs_index_or_errors(root, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     bad = "Pat Bad,1990-02-30,MRN-9,esketamine-nasal-spray,Dr X,2026-11-23,letter,no\n"
-    result = CliRunner().invoke(
-        main,
-        [
-            "-vv",
-            "packets",
-            "--project",
-            str(root),
-            "--patients",
-            str(write_csv(tmp_path, *ROWS, bad)),
-            "--out",
-            str(tmp_path / "o"),
-        ],
-    )
+    conflict = ROWS[0].replace("Alex Example", "Sam Conflict")
+    slashed = ROWS[2].replace("1992-01-05", "12/04/1980")
+    patients = write_csv(tmp_path, *ROWS, bad, conflict, ROWS[1], slashed)
+    result = cli(
+        "-vv", "packets", "--project", str(root), "--patients", str(patients),
+        "--out", str(tmp_path / "o"), "--key-file", str(key_file(tmp_path)), "--combined",
+    )  # fmt: skip
     assert result.exit_code == 1
-    seen = result.output + caplog.text + " ".join(p.name for p in (tmp_path / "o").iterdir())
-    seen += (tmp_path / "o" / "packets.json").read_text()
-    for secret in [*NAMES, "Pat Bad", "1990-02-30", "MRN-0001", "Rivera", "1980-04-12"]:
+    out = tmp_path / "o"
+    seen = result.output + caplog.text + " ".join(p.name for p in out.iterdir())
+    seen += (out / "packets.json").read_text() + (out / "packets.csv").read_text()
+    for secret in SECRETS:
         assert secret not in seen
     assert "row 5, column date_of_birth: expected a real date written YYYY-MM-DD, found something else" in result.output
-    assert "4 rows: 3 packets built" in result.output or "3 rows: 3 packets built" in result.output
+    assert "row 2, column record_number: expected one patient per record number" in result.output
+    assert "row 6, column record_number:" in result.output and "found row 2 with the same but a different name" in (
+        result.output
+    )
+    assert "column date_of_birth: 1 row of 7: dates look like DD/MM/YYYY" in result.output
+    assert "7 rows read: 2 packets built, 0 unchanged, 1 skipped, 4 failed." in result.output
+
+
+# Issue 20: how a clinic works
+
+
+def excel_export(count: int) -> bytes:
+    """A European Excel 'CSV UTF-8' export: BOM, CRLF, semicolons, DD/MM/YYYY, headers as people type them."""
+    lines = ["Name;Date of Birth;Record Number;Topic;Clinician;Appointment Date;Paper;Large Print"]
+    for n in range(count):
+        topic = ("Esketamine-Nasal-Spray", "ketamine-infusion")[n % 2]
+        birth = f"{1 + n % 28:02d}/{1 + n % 12:02d}/{1940 + n % 60}"
+        lines.append(f'"Patient {n:03d}, Example";{birth};R{n:05d};{topic};Dr Sam Rivera;23/11/2026 00:00;Letter;No')
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def excel(tmp_path_factory, root):
+    tmp = tmp_path_factory.mktemp("excel")
+    patients = tmp / "export.csv"
+    patients.write_bytes(excel_export(300))
+    options = PacketsOptions(
+        patients=patients, out=tmp / "out", key_file=key_file(tmp), combined=True, date_order="dmy"
+    )
+    return make_packets(root, options), tmp / "out"
+
+
+def test_an_excel_export_of_300_rows_builds_300_packets_and_the_index_maps_rows_to_files(excel):
+    import pypdfium2 as pdfium
+
+    report, out = excel
+    assert not report.problems and len(report.built) == 300
+    assert report.summary() == "300 rows read: 300 packets built, 0 unchanged, 0 skipped, 0 failed."
+    lines = index(out)
+    assert [int(line["row"]) for line in lines] == list(range(2, 302))
+    assert list(lines[0]) == ["row", "file", "topic", "paper", "print_size", "pages", "status"]
+    for line in lines:
+        row = int(line["row"])
+        assert line["file"].startswith(f"{row:03d}-") and line["status"] == "built"
+        doc = pdfium.PdfDocument(str(out / line["file"]))
+        assert len(doc) == int(line["pages"])
+        assert f"R{row - 2:05d}" in doc[len(doc) - 1].get_textpage().get_text_range()
+        doc.close()
+    assert sorted(p.name for p in out.glob("[0-9]*.pdf")) == [line["file"] for line in lines]
+    assert json.loads((out / "packets.json").read_text())["rows"][0]["file"] == lines[0]["file"]
+
+
+def test_the_combined_file_has_a_cover_list_then_every_packet_in_row_order(excel):
+    import pypdfium2 as pdfium
+
+    _report, out = excel
+    lines = index(out)
+    doc = pdfium.PdfDocument(str(out / "all-packets.pdf"))
+    texts = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+    cover = [t for t in texts if t.startswith("Packets in this file")]
+    listed = re.findall(r"(\d+) (R\d{5}) (\d{3}-[0-9a-f]{16}\.pdf)", " ".join(" ".join(t.split()) for t in cover))
+    assert listed == [(line["row"], f"R{int(line['row']) - 2:05d}", line["file"]) for line in lines]
+    assert "Row Record number File Given" in " ".join(cover[0].split())
+    start = len(cover)
+    for line in lines:
+        pages = texts[start : start + int(line["pages"])]
+        assert f"R{int(line['row']) - 2:05d}" in pages[-1] and "Patient name:" in pages[-1]
+        assert "Patient name:" not in pages[0]  # a packet starts with its leaflet
+        start += int(line["pages"])
+    assert start == len(texts)
+    assert stat.S_IMODE((out / "all-packets.pdf").stat().st_mode) == 0o600
+
+
+def test_with_duplex_every_document_starts_on_an_odd_page(root, tmp_path):
+    plain = run(root, tmp_path, *ROWS, out="plain")
+    consent_starts = [_consent_start(page_texts(tmp_path / "plain" / name)) for name in plain.built]
+    assert any(start % 2 == 1 for start in consent_starts)  # without --duplex, some start on a back side
+    report = run(root, tmp_path, *ROWS, out="duplex", duplex=True, combined=True)
+    for name in report.built:
+        pages = page_texts(tmp_path / "duplex" / name)
+        consent = _consent_start(pages)
+        assert consent % 2 == 0 and len(pages) % 2 == 0  # pages 1 and consent are odd; the next packet too
+        blanks = [i for i, p in enumerate(pages) if BLANK in p]
+        assert blanks and all(pages[i] == BLANK for i in blanks)
+        assert all(i + 1 == consent or i + 1 == len(pages) for i in blanks)
+    combined = page_texts(tmp_path / "duplex" / "all-packets.pdf")
+    starts = [i for i, p in enumerate(combined) if p.startswith("Riverside Mood Clinic")]
+    assert len(starts) == 6 and all(i % 2 == 0 for i in starts)  # 3 leaflets, 3 consent records
+
+
+def _consent_start(pages: list[str]) -> int:
+    return pages.index(next(p for p in pages if "Patient name:" in p))
+
+
+def test_the_blank_page_words_come_from_strings(root):
+    strings = (root / "content" / "strings.yaml").read_text()
+    assert f"blank-page: {BLANK}" in strings
+    assert not any(BLANK in p.read_text() for p in (root / "templates").rglob("*") if p.is_file())
+
+
+def test_conflicting_rows_fail_by_row_number_and_the_rest_build(root, tmp_path):
+    other = ROWS[1].replace("Jordan Sample,1957-09-30", "Jo Other,1961-02-03")
+    rows = [ROWS[0], ROWS[1], ROWS[2], other, ROWS[0]]
+    result = cli(
+        "packets", "--project", str(root), "--patients", str(write_csv(tmp_path, *rows)), "--out", str(tmp_path / "o"),
+        "--key-file", str(key_file(tmp_path)),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 2
+    assert "row 3, column record_number:" in errors[0] and "found row 5 with the same" in errors[0]
+    assert "row 5, column record_number:" in errors[1] and "found row 3 with the same" in errors[1]
+    assert "a different date_of_birth, name; none of them is built" in errors[0]
+    assert "5 rows read: 2 packets built, 0 unchanged, 1 skipped, 2 failed." in result.output
+    statuses = {line["row"]: line["status"] for line in index(tmp_path / "o")}
+    assert statuses == {"2": "built", "3": "failed", "4": "built", "5": "failed", "6": "same as row 2"}
+    assert len(list((tmp_path / "o").glob("*.pdf"))) == 2
+
+
+def test_rows_for_other_topics_are_skipped_and_the_counts_add_up(root, tmp_path):
+    report = run(root, tmp_path, *ROWS, topics=("Ketamine-Infusion",))
+    assert report.summary() == "3 rows read: 1 packet built, 0 unchanged, 2 skipped, 0 failed."
+    assert [line["status"] for line in index(tmp_path / "o")] == ["skipped (--topic)", "built", "skipped (--topic)"]
 
 
 @pytest.mark.parametrize(
@@ -171,6 +407,8 @@ def test_no_patient_data_in_file_names_logs_or_output(root, tmp_path, caplog):
     [
         ("Ann,1990-01-01,M1,aspirin,Dr X,2026-11-23,letter,no\n", "topic", "expected one of esketamine-nasal-spray"),
         ("Ann,1990-13-01,M1,ketamine-infusion,Dr X,2026-11-23,letter,no\n", "date_of_birth", "expected a real date"),
+        ("Ann,2026-11-24,M1,ketamine-infusion,Dr X,2026-11-23,letter,no\n", "date_of_birth", "before the appointment"),
+        ("Ann,2026-06-01,M1,ketamine-infusion,Dr X,2026-11-23,letter,no\n", "date_of_birth", "found one in the future"),
         (",1990-01-01,M1,ketamine-infusion,Dr X,2026-11-23,letter,no\n", "name", "expected a value, found none"),
         ("Ann,1990-01-01,M1,ketamine-infusion,Dr X,2026-11-23,a5,no\n", "paper", "expected one of a4, letter"),
         ("Ann,1990-01-01,M1,ketamine-infusion,Dr X,2026-11-23,letter,maybe\n", "large_print", "expected yes or no"),
@@ -191,11 +429,12 @@ def test_no_patient_data_in_file_names_logs_or_output(root, tmp_path, caplog):
     ],
 )
 def test_bad_rows_are_reported_by_row_and_column_and_the_rest_build(root, tmp_path, row, column, fragment):
-    report = make_packets(root, PacketsOptions(patients=write_csv(tmp_path, ROWS[0], row), out=tmp_path / "o"))
+    report = run(root, tmp_path, ROWS[0], row, today=dt.date(2026, 5, 1))
     assert len(report.built) == 1
     [problem] = report.problems
     assert problem.line == 3 and problem.where == f"row 3, column {column}" and fragment in problem.message
     assert "Ann" not in str(problem) and "שרה" not in str(problem)
+    assert report.summary() == "2 rows read: 1 packet built, 0 unchanged, 0 skipped, 1 failed."
 
 
 def test_awkward_but_printable_rows_build(root, tmp_path):
@@ -206,8 +445,8 @@ def test_awkward_but_printable_rows_build(root, tmp_path):
         ",,,,,,,\n",
         "\n",
     ]
-    report = make_packets(root, PacketsOptions(patients=write_csv(tmp_path, *rows), out=tmp_path / "o"))
-    assert len(report.built) == 3 and not report.problems
+    report = run(root, tmp_path, *rows)
+    assert len(report.built) == 3 and not report.problems and report.read == 3
     texts = {" ".join(page_texts(p)) for p in (tmp_path / "o").glob("*.pdf")}
     assert any('=HYPERLINK("http://e.x","x")' in t for t in texts)
     assert any("Zoë Nguyễn" in t for t in texts)
@@ -216,15 +455,112 @@ def test_awkward_but_printable_rows_build(root, tmp_path):
 
 def test_missing_columns_stop_the_run_with_one_line(root, tmp_path):
     path = write_csv(tmp_path, ROWS[0], header="name,topic\n")
-    result = CliRunner().invoke(
-        main, ["packets", "--project", str(root), "--patients", str(path), "--out", str(tmp_path / "o")]
-    )
+    result = cli("packets", "--project", str(root), "--patients", str(path), "--out", str(tmp_path / "o"))
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error: ") and "patients.csv:1: expected columns" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_list_with_no_patients_is_an_error(root, tmp_path):
+    path = write_csv(tmp_path, ",,,,,,,\r\n", "\r\n")
+    result = cli("packets", "--project", str(root), "--patients", str(path), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    expected = f"Error: {path}: no patients found (expected a header row, then one row per patient)"
+    assert result.output.strip() == expected
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_wrong_date_order_is_a_usage_error(root, tmp_path):
+    path = write_csv(tmp_path, ROWS[0])
+    result = cli("packets", "--patients", str(path), "--out", str(tmp_path / "o"), "--date-order", "ymd")
+    assert result.exit_code == 2 and "ymd" in result.output
 
 
 def test_extra_columns_are_ignored(root, tmp_path):
     header = HEADER.strip() + ",notes\n"
     path = write_csv(tmp_path, ROWS[0].strip() + ",allergic to penicillin\n", header=header)
-    report = make_packets(root, PacketsOptions(patients=path, out=tmp_path / "o"))
+    report = run(root, tmp_path, patients=path)
     assert len(report.built) == 1 and not report.problems
+    assert [w.message for w in report.warnings] == ["ignored 1 unknown column"]
+
+
+# Reading Excel exports (no rendering needed)
+
+EXPORT_HEADER = "Name{d}Date of Birth{d}Record Number{d}Topic{d}Clinician{d}Appointment Date{d}Paper{d}Large Print"
+
+
+def export(tmp_path: Path, rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> Path:
+    lines = [EXPORT_HEADER.format(d=delimiter)] + [delimiter.join(r) for r in rows]
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+def patient(name="Ann", birth="1990-01-02", appointment="2026-11-23", topic=TOPICS[1], record="M1"):  # type: ignore[no-untyped-def]
+    return [name, birth, record, topic, "Dr X", appointment, "letter", "no"]
+
+
+def read(path: Path, order=None, today=None):  # type: ignore[no-untyped-def]
+    return read_patients(path, "export.csv", TOPICS, "a4", order, today)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_comma_semicolon_and_tab_exports_are_read_with_spaced_headers(tmp_path, delimiter):
+    rows = [patient('"Smith; Ann, Jr"'), patient("Bo", topic="Esketamine-Nasal-Spray", record="M2")]
+    listing = read(export(tmp_path, rows, delimiter))
+    assert not listing.issues and listing.read == 2
+    assert [(r.name, r.topic) for r in listing.rows] == [("Smith; Ann, Jr", TOPICS[1]), ("Bo", TOPICS[0])]
+
+
+def test_excel_date_times_are_dates(tmp_path):
+    listing = read(export(tmp_path, [patient(birth="1970-01-02 00:00:00", appointment="2026-11-23T09:30")]))
+    assert not listing.issues
+    assert (listing.rows[0].date_of_birth, listing.rows[0].appointment_date) == (
+        dt.date(1970, 1, 2),
+        dt.date(2026, 11, 23),
+    )
+
+
+def test_windows_1252_is_read_with_one_warning_and_other_bytes_are_refused_with_a_hint(tmp_path):
+    listing = read(export(tmp_path, [patient("Zoë"), patient("José", record="M2")], encoding="cp1252"))
+    assert [r.name for r in listing.rows] == ["Zoë", "José"]
+    [warning] = listing.issues
+    assert warning.severity == "warning" and "Windows-1252" in warning.message and "'CSV UTF-8'" in warning.message
+    path = tmp_path / "bad.csv"
+    path.write_bytes(EXPORT_HEADER.format(d=",").encode() + b"\r\nAnn\x81,1990-01-01\r\n")
+    with pytest.raises(
+        LeafletsError, match=r"bad\.csv:2: expected UTF-8 text, found other bytes \(in Excel, save as 'CSV UTF-8'\)"
+    ):
+        read_patients(path, "bad.csv", TOPICS, "a4")
+
+
+def test_slashed_dates_without_an_order_are_one_error_for_the_column(tmp_path):
+    rows = [patient(birth=f"{d:02d}/03/1980", appointment=f"{d:02d}/11/2026", record=f"M{d}") for d in range(1, 29)]
+    listing = read(export(tmp_path, rows))
+    assert [str(i) for i in listing.issues] == [
+        "export.csv:2: column date_of_birth: all 28 rows: dates look like DD/MM/YYYY or MM/DD/YYYY; "
+        "use --date-order dmy or mdy (some can only be DD/MM/YYYY)",
+        "export.csv:2: column appointment_date: all 28 rows: dates look like DD/MM/YYYY or MM/DD/YYYY; "
+        "use --date-order dmy or mdy (some can only be DD/MM/YYYY)",
+    ]
+    assert listing.rows == () and len(listing.failed) == 28
+
+
+@pytest.mark.parametrize("order, birth", [("dmy", dt.date(1980, 4, 3)), ("mdy", dt.date(1980, 3, 4))])
+def test_date_order_reads_slashed_dates(tmp_path, order, birth):
+    listing = read(export(tmp_path, [patient(birth="03/04/1980", appointment="10/11/2026 00:00")]), order)
+    assert not listing.issues and listing.rows[0].date_of_birth == birth
+
+
+def test_a_slashed_date_impossible_in_the_given_order_is_reported_for_its_row(tmp_path):
+    listing = read(export(tmp_path, [patient(), patient(birth="13/04/1980", record="M2")]), "mdy")
+    assert [str(i) for i in listing.issues] == [
+        "export.csv:3: row 3, column date_of_birth: expected a real date written MM/DD/YYYY (--date-order mdy), "
+        "found something else"
+    ]
+
+
+def test_identical_rows_are_one_packet_and_reported(tmp_path):
+    listing = read(export(tmp_path, [patient(), patient("Bo", appointment="2026-11-24"), patient()]))
+    assert [r.row for r in listing.rows] == [2, 3] and listing.duplicates == {4: 2}
+    assert [str(i) for i in listing.issues] == ["export.csv:4: row 4: repeats row 2 exactly; its packet is built once"]

@@ -108,7 +108,7 @@ def read_patients(
             rows.append(row)
     unique, duplicates, conflicts = _find_duplicates(shown, rows)
     issues += conflicts
-    failed.update(i.line for i in conflicts)
+    failed.update(i.line for i in conflicts if i.severity == "error")
     return PatientList(tuple(unique), len(data), frozenset(failed), duplicates, tuple(issues))
 
 
