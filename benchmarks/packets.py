@@ -80,18 +80,20 @@ def main() -> None:
         patients = work / "patients.csv"
         write_patients(patients, args.count)
         start = time.perf_counter()
-        report = make_packets(ROOT, PacketsOptions(patients=patients, out=work / "out"))
+        key = work / "clinic.key"  # outside the output folder, and never the clinic's real key
+        options = PacketsOptions(patients=patients, out=work / "out", key_file=key)
+        report = make_packets(ROOT, options)
         elapsed = time.perf_counter() - start
         assert len(report.built) == args.count and not report.problems, report.problems[:3]
         rerun_start = time.perf_counter()
-        again = make_packets(ROOT, PacketsOptions(patients=patients, out=work / "out"))
+        again = make_packets(ROOT, options)
         rerun = time.perf_counter() - rerun_start
         peak = max(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         )
         per_naive = naive(args.naive)
         rate = args.count / elapsed
-        print(f"packets:            {args.count} in {elapsed:.1f} s = {rate:.1f} packets/s")
+        print(f"packets:            {args.count} in {elapsed:.1f} s = {rate:.1f} packets/s ({report.summary()})")
         print(f"peak memory:        {peak / 1024:.0f} MB (largest process)")
         print(f"second run:         {len(again.unchanged)} unchanged, {len(again.built)} rebuilt, {rerun:.1f} s")
         print(
