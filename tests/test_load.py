@@ -193,3 +193,24 @@ def test_a_missing_field_is_named(tmp_path):
 def test_an_unknown_name_suggests_the_closest_known_one(tmp_path, old, new, message):
     messages = validate(tmp_path, "Statement", STATEMENT.replace(old, new), "statements")
     assert any(m.endswith(message) for m in messages), messages
+
+
+def test_a_missing_logo_is_named_at_the_clinic_files_logo_line(project_copy):
+    from click.testing import CliRunner
+
+    from leaflets.cli import main
+
+    clinic = next(
+        p for p in sorted((project_copy / "content" / "clinics").glob("*.yaml")) if "\nlogo: " in p.read_text()
+    )
+    lines = clinic.read_text().splitlines()
+    number = next(n for n, line in enumerate(lines, start=1) if line.startswith("logo: "))
+    lines[number - 1] = "logo: no-such-logo.svg"
+    clinic.write_text("\n".join(lines) + "\n")
+    shown = f"content/clinics/{clinic.name}:{number}"
+    message = "logo: expected an image file at 'no-such-logo.svg' (relative to this clinic file), found none"
+    result = CliRunner().invoke(
+        main, ["check", "--project", str(project_copy), "--build-dir", str(project_copy / "nb")]
+    )
+    assert result.exit_code == 1
+    assert any(line.startswith(f"{shown}: error: ") and line.endswith(message) for line in result.output.splitlines())

@@ -314,6 +314,7 @@ def _cross_check(
         (clinics, "clinic"),
     ):
         issues.extend(_duplicates(items, what))
+    issues.extend(i for c, p in clinics if (i := _missing_logo(c, p)) is not None)
     for statement, place in statements:
         issues.extend(_check_statement(project, incomplete, statement, place))
     for correction, place in corrections:
@@ -413,4 +414,16 @@ def choose_clinic(project: Project, clinic_file: Path | None) -> Clinic:
     raise LeafletsError(
         f"{project.content_dir / 'clinics'}: expected a clinic '{DEFAULT_CLINIC}' or exactly one clinic, "
         f"found {len(project.clinics)}; pass --clinic FILE"
+    )
+
+
+def _missing_logo(clinic: Clinic, place: Place) -> Issue | None:
+    """Say, at the clinic file's `logo:` line, that the logo it names is not there."""
+    if clinic.logo is None or (place.file.parent / clinic.logo).is_file():
+        return None
+    return Issue(
+        place.path,
+        place.fields.get("logo", place.line),
+        "logo",
+        f"expected an image file at {clinic.logo!r} (relative to this clinic file), found none",
     )
