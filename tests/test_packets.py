@@ -153,7 +153,7 @@ def test_packet_cites_the_fingerprint_of_the_leaflet_it_contains(three, root, tm
     expected = {d.spec.topic: fingerprint(d.files["txt"].path.read_text()) for d in built.documents}
     for line in index(out):
         words = " ".join(page_texts(out / line["file"]))
-        assert re.search(r"Fingerprint ([0-9a-f]{12})", words).group(1) == expected[line["topic"]]
+        assert expected[line["topic"]] in words  # under whatever label the record gives it
 
 
 def test_identifiers_are_tagged_artifacts_and_the_pdf_stays_tagged(three):
