@@ -160,7 +160,7 @@ def test_identifiers_are_tagged_artifacts_and_the_pdf_stays_tagged(three):
     _report, out = three
     reader = pypdf.PdfReader(str(out / index(out)[0]["file"]))
     root = reader.trailer["/Root"]
-    assert "/StructTreeRoot" in root and root["/Lang"] == "en" and bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root and str(root["/Lang"]).startswith("en") and bool(root["/MarkInfo"]["/Marked"])
     last = reader.pages[-1]
     streams = last["/Contents"]
     tail = streams[-1].get_object().get_data()
@@ -355,13 +355,16 @@ def test_with_duplex_every_document_starts_on_an_odd_page(root, tmp_path):
     consent_starts = [_consent_start(page_texts(tmp_path / "plain" / name)) for name in plain.built]
     assert any(start % 2 == 1 for start in consent_starts)  # without --duplex, some start on a back side
     report = run(root, tmp_path, *ROWS, out="duplex", duplex=True, combined=True)
+    padded = 0
     for name in report.built:
         pages = page_texts(tmp_path / "duplex" / name)
         consent = _consent_start(pages)
         assert consent % 2 == 0 and len(pages) % 2 == 0  # pages 1 and consent are odd; the next packet too
         blanks = [i for i, p in enumerate(pages) if BLANK in p]
-        assert blanks and all(pages[i] == BLANK for i in blanks)
+        assert all(pages[i] == BLANK for i in blanks)
         assert all(i + 1 == consent or i + 1 == len(pages) for i in blanks)
+        padded += len(blanks)
+    assert padded  # the packets that started a record on a back side now have a blank page before it
     combined = page_texts(tmp_path / "duplex" / "all-packets.pdf")
     starts = [i for i, p in enumerate(combined) if p.startswith("Riverside Mood Clinic")]
     assert len(starts) == 6 and all(i % 2 == 0 for i in starts)  # 3 leaflets, 3 consent records
