@@ -21,7 +21,6 @@ from leaflets.cli import main
 from leaflets.errors import LeafletsError
 from leaflets.packets import PacketsOptions, make_packets
 from leaflets.patients import read_patients
-from leaflets.render import fingerprint
 from pdfread import glyph_sizes, page_texts
 
 HEADER = "name,date_of_birth,record_number,topic,clinician,appointment_date,paper,large_print\n"
@@ -147,13 +146,20 @@ def test_packet_is_paper_and_print_size_of_the_row(three):
         assert int(line["pages"]) == len(reader.pages)
 
 
-def test_packet_cites_the_fingerprint_of_the_leaflet_it_contains(three, root, tmp_path):
+def test_packet_cites_the_leaflet_it_contains_as_the_standalone_record_does(three, root, tmp_path):
     _report, out = three
-    built = build(root, BuildOptions(out=tmp_path, documents=("leaflet",), audiences=("patient",), formats=("txt",)))
-    expected = {d.spec.topic: fingerprint(d.files["txt"].path.read_text()) for d in built.documents}
+    clinic = root / "content" / "clinics" / "example.yaml"  # the clinic the packets were made for
+    options = BuildOptions(
+        out=tmp_path, documents=("consent",), audiences=("patient",), formats=("txt",), clinic=clinic
+    )
+    built = build(root, options)
+    expected = {d.spec.topic: _leaflet_code(d.files["txt"].path.read_text()) for d in built.documents}
     for line in index(out):
-        words = " ".join(page_texts(out / line["file"]))
-        assert expected[line["topic"]] in words  # under whatever label the record gives it
+        assert _leaflet_code(" ".join(page_texts(out / line["file"]))) == expected[line["topic"]]
+
+
+def _leaflet_code(words: str) -> str:
+    return re.search(r"(?:Fingerprint|Leaflet code):? ([0-9a-f]{12})", " ".join(words.split())).group(1)
 
 
 def test_identifiers_are_tagged_artifacts_and_the_pdf_stays_tagged(three):
