@@ -130,7 +130,7 @@ class Html:
 
     texts: dict[str, list[str]]  # the letters and digits of each element, by structure type
     boxes: list[Field]  # tick boxes
-    empties: list[Field | None]  # elements with no content: blanks, or None for decoration
+    empties: list[tuple[str, Field | None]]  # elements with no content, by structure type: blanks or decoration
     scopes: list[str | None]  # the scope of each th
 
 
@@ -263,7 +263,8 @@ def read_html(htmls: list[str]) -> Html:
             if role == "cb":
                 html.boxes.append(_field(element, role, by_id))
             elif tag not in _NO_BOX and len(element) == 0 and not (element.text or "").strip():
-                html.empties.append(_field(element, role, by_id) if role else None)
+                pdf_tag = _HTML_TO_PDF.get(tag, ("NonStruct",))[-1]
+                html.empties.append((pdf_tag, _field(element, role, by_id) if role else None))
     return html
 
 
@@ -339,7 +340,12 @@ def _merge_continuations(node: Node, html: Html, runs: dict[int, dict[int, Run]]
             if _continues(first, rest, html, runs):
                 if repeated:
                     _share_header_ids(first.kids[0], second.kids[0], second)
-                first.kids.extend(rest)
+                if first.tag == "TR" and len(first.kids) == len(rest) and all(isinstance(k, Node) for k in rest):
+                    # A row broken across pages: each cell continues in the cell below it.
+                    for cell, more in zip(first.kids, rest, strict=True):
+                        cell.kids.extend(more.kids)  # type: ignore[union-attr]
+                else:
+                    first.kids.extend(rest)
                 del kids[i + 1]
                 continue
         i += 1
@@ -361,8 +367,11 @@ def _continues(first: Node, rest: list[Any], html: Html, runs: dict[int, dict[in
     tail = _alnum("".join(_text(k, runs, heads=False) for k in rest if isinstance(k, Node)))[:40]
     texts = html.texts.get(first.tag, [])
     if head in texts:
-        return False
-    return any(len(t) > len(head) and t.startswith(head + tail) for t in texts)
+        return False  # complete: the next element is a new one
+    # One HTML element starts as `first` does and goes on to hold what `rest` starts with. (Not simply
+    # head + tail: a table cell broken across pages puts the rest of its row between the two.)
+    start = head[:40]
+    return any(len(t) > len(head) and t.startswith(start) and tail in t[len(start) :] for t in texts)
 
 
 def _share_header_ids(kept: Node, repeat: Node, table: Node) -> None:
@@ -378,16 +387,26 @@ def _share_header_ids(kept: Node, repeat: Node, table: Node) -> None:
 
 def _tag_fields(document: Node, html: Html, runs: dict[int, dict[int, Run]]) -> None:
     """Make each blank and tick box a /Form element with a PrintField attribute (PDF/UA-1 7.14)."""
-    leaves = [n for n in document.nodes() if not n.kids and n.tag not in ("Figure",)]
+    # An empty cell is the continuation of a table row split across pages (large print): it is
+    # dropped with the other empty elements below, and is never a form field.
+    leaves = [n for n in document.nodes() if not n.kids and n.tag not in ("Figure", "TD", "TH")]
     ticks = [n for n in document.nodes() if n.is_text_leaf and _text(n, runs).strip() == TICK_BOX]
-    if len(leaves) != len(html.empties) or len(ticks) != len(html.boxes):
+    # WeasyPrint adds empty cells of its own (beside a cell spanning columns): pair empty elements with
+    # the HTML's in order and type; an empty element the HTML does not have is decoration.
+    wanted = iter(html.empties)
+    expected = next(wanted, None)
+    for node in leaves:
+        if expected is not None and expected[0] == node.tag:
+            if expected[1] is not None:
+                _make_form(node, expected[1])
+            expected = next(wanted, None)
+    missing = ([expected] if expected else []) + list(wanted)
+    if missing or len(ticks) != len(html.boxes):
         raise StructureError(
-            f"expected {len(html.empties)} empty elements and {len(html.boxes)} tick boxes in the tag tree as in the "
-            f"HTML, found {len(leaves)} and {len(ticks)}: make blanks and tick boxes with the macros in parts.html.j2"
+            f"expected the tag tree to hold the HTML's {len(html.empties)} empty elements and {len(html.boxes)} "
+            f"tick boxes, found {len(html.empties) - len(missing)} and {len(ticks)}: "
+            "make blanks and tick boxes with the macros in parts.html.j2"
         )
-    for node, blank in zip(leaves, html.empties, strict=True):
-        if blank is not None:
-            _make_form(node, blank)
     for node, box in zip(ticks, html.boxes, strict=True):
         _make_form(node, box)
 
@@ -421,8 +440,12 @@ def _set_scopes(document: Node, html: Html) -> None:
     """Give each header cell the /Scope its HTML `scope` says (column when it says nothing)."""
     cells = [n for n in document.nodes() if n.tag == "TH"]
     if len(cells) != len(html.scopes):
-        raise StructureError(f"expected {len(html.scopes)} header cells as in the HTML, found {len(cells)}")
-    for cell, scope in zip(cells, html.scopes, strict=True):
+        # Some table is still in pieces (a row broken inside a cell): fall back to where each cell sits.
+        heads = {id(c) for n in document.nodes() if n.tag == "THead" for c in n.nodes()}
+        scopes: list[str | None] = ["col" if id(c) in heads else "row" for c in cells]
+    else:
+        scopes = html.scopes
+    for cell, scope in zip(cells, scopes, strict=True):
         attrs = cell.obj.get("/A")
         if not isinstance(attrs, Dictionary):
             attrs = cell.obj.A = Dictionary(O=Name.Table)

@@ -1,0 +1,385 @@
+"""The tagged PDF holds together (PDF/UA-1): a structure checker run on small inline documents and on
+every built document, both papers, standard and large print, and a packet."""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from leaflets.pdf import PdfMaker
+
+MM = 72 / 25.4
+_MCID = re.compile(rb"<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
+_ARTIFACT_TEXT = re.compile(rb"/Artifact\s*(?:<<[^>]*>>\s*BDC|BMC)(.*?)EMC", re.S)
+_TM_Y = re.compile(rb"-?[\d.]+ -?[\d.]+ -?[\d.]+ -?[\d.]+ -?[\d.]+ (-?[\d.]+) Tm")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The checker: each function returns a list of problems, empty when the file is sound.
+
+
+def _kids(element: pikepdf.Dictionary) -> list:
+    k = element.get("/K")
+    return list(k) if isinstance(k, pikepdf.Array) else ([] if k is None else [k])
+
+
+def _elements(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    out, stack = [], list(reversed(_kids(pdf.Root.StructTreeRoot)))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary) and node.get("/Type") not in ("/MCR", "/OBJR"):
+            out.append(node)
+            stack.extend(reversed(_kids(node)))
+    return out
+
+
+def _content(page: pikepdf.Page) -> bytes:
+    contents = page.obj.Contents
+    parts = contents if isinstance(contents, pikepdf.Array) else [contents]
+    return b"\n".join(p.read_bytes() for p in parts)
+
+
+def check_parent_tree(pdf: pikepdf.Pdf) -> list[str]:
+    """ParentTree and content MCIDs match both ways, and each slot's element really holds its MCID."""
+    problems = []
+    pages = {p.objgen: i for i, p in enumerate(pdf.pages)}
+    held: dict[tuple[int, int], pikepdf.Dictionary] = {}
+    for element in _elements(pdf):
+        page = pages.get(element.Pg.objgen) if "/Pg" in element else None
+        for kid in _kids(element):
+            if isinstance(kid, int):
+                held[(page, int(kid))] = element
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                held[(pages[kid.Pg.objgen], int(kid.MCID))] = element
+    nums = list(pdf.Root.StructTreeRoot.ParentTree.Nums)
+    tree = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+    for number, page in enumerate(pdf.pages):
+        in_content = {int(m) for m in _MCID.findall(_content(page))}
+        slots = tree.get(int(page.obj.StructParents), [])
+        in_tree = {i for i, slot in enumerate(slots) if isinstance(slot, pikepdf.Dictionary)}
+        in_elements = {mcid for (p, mcid) in held if p == number}
+        if in_content != in_tree:
+            problems.append(f"page {number + 1}: content MCIDs {sorted(in_content ^ in_tree)} differ from ParentTree")
+        if in_content != in_elements:
+            problems.append(f"page {number + 1}: MCIDs {sorted(in_content ^ in_elements)} not held by one element")
+        for mcid in in_tree:
+            if held.get((number, mcid)) is None or held[(number, mcid)].objgen != slots[mcid].objgen:
+                problems.append(f"page {number + 1}: ParentTree slot {mcid} names the wrong element")
+    return problems
+
+
+def check_ids(pdf: pikepdf.Pdf) -> list[str]:
+    """Every /ID is in the IDTree, and every TD /Headers entry names one of them."""
+    root = pdf.Root.StructTreeRoot
+    names = list(root.IDTree.Names) if "/IDTree" in root else []
+    id_tree = {str(names[i]): names[i + 1].objgen for i in range(0, len(names), 2)}
+    problems = []
+    for element in _elements(pdf):
+        if "/ID" in element and id_tree.get(str(element.ID)) != element.objgen:
+            problems.append(f"/ID {element.ID} is not in the IDTree")
+        attrs = element.get("/A")
+        if isinstance(attrs, pikepdf.Dictionary):
+            problems += [f"/Headers {h} names no /ID" for h in attrs.get("/Headers", []) if str(h) not in id_tree]
+    return problems
+
+
+def check_no_empty_leaves(pdf: pikepdf.Pdf) -> list[str]:
+    """No element is empty, except a blank form field (its line is drawn, not written)."""
+    return [
+        f"empty {element.S}"
+        for element in _elements(pdf)
+        if not _kids(element) and not (element.S == "/Form" and "/A" in element)
+    ]
+
+
+def check_forms(pdf: pikepdf.Pdf) -> list[str]:
+    """Every /Form is a PrintField with a role and a description."""
+    problems = []
+    for element in _elements(pdf):
+        if element.S == "/Form":
+            attrs = element.get("/A", {})
+            if attrs.get("/O") != "/PrintField" or attrs.get("/Role") not in ("/tv", "/cb") or not str(attrs.get("/Desc", "")):
+                problems.append(f"form field without a PrintField role and description: {dict(attrs)}")
+    return problems
+
+
+def check_artifacts(pdf: pikepdf.Pdf, top: float = 45 * MM, bottom: float = 30 * MM) -> list[str]:
+    """Text is an artifact only in the running lines: within `top` of the top edge or `bottom` of the foot."""
+    problems = []
+    for number, page in enumerate(pdf.pages):
+        height = float(page.mediabox[3])
+        for body in _ARTIFACT_TEXT.findall(_content(page)):
+            for y in _TM_Y.findall(body):
+                from_top = float(y) * 0.75  # WeasyPrint draws in CSS px from the top
+                if top < from_top < height - bottom:
+                    problems.append(f"page {number + 1}: artifact text {from_top / MM:.0f} mm from the top")
+    return problems
+
+
+def check_version(pdf: pikepdf.Pdf) -> list[str]:
+    problems = [] if pdf.pdf_version == "1.7" else [f"PDF version {pdf.pdf_version}, expected 1.7"]
+    if not any(obj.get("/Type") == "/ObjStm" for obj in pdf.objects if isinstance(obj, pikepdf.Stream)):
+        problems.append("no object streams")
+    return problems
+
+
+def check_subset_tags(pdf: pikepdf.Pdf) -> list[str]:
+    """Two different subsets never share a tag."""
+    seen: dict[str, bytes] = {}
+    problems = []
+    for page in pdf.pages:
+        for font in page.obj.Resources.get("/Font", {}).values():
+            descriptor = font.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in font else font.FontDescriptor
+            tag = str(font.BaseFont)[1:].split("+")[0]
+            data = descriptor.FontFile2.read_raw_bytes()
+            if seen.setdefault(tag, data) != data:
+                problems.append(f"subset tag {tag} names two different subsets")
+    return problems
+
+
+def structure_problems(path: Path) -> list[str]:
+    with pikepdf.open(path) as pdf:
+        return [
+            problem
+            for check in (check_parent_tree, check_ids, check_no_empty_leaves, check_forms, check_artifacts, check_version, check_subset_tags)
+            for problem in check(pdf)
+        ]
+
+
+def ink_margins(path: Path) -> float:
+    """Return the smallest distance in mm from any glyph or image to any page edge."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    smallest = float("inf")
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for page in pdf:
+            width, height = page.get_width(), page.get_height()
+            text = page.get_textpage()
+            boxes = [text.get_charbox(i) for i in range(text.count_chars()) if not text.get_text_range(i, 1).isspace()]
+            for obj in page.get_objects():
+                if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
+                    boxes.append(obj.get_pos())
+            for left, bottom, right, top in boxes:
+                smallest = min(smallest, left, bottom, width - right, height - top)
+    finally:
+        pdf.close()
+    return smallest / MM
+
+
+def structure_text(path: Path) -> list[str]:
+    """Read each page's text in structure order (pdfium's text of each MCID, walked in tag order)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    texts: dict[tuple[int, int], str] = {}
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        for number, page in enumerate(doc):
+            textpage = page.get_textpage()
+            for obj in page.get_objects(max_depth=1):
+                mcid = raw.FPDFPageObj_GetMarkedContentID(obj.raw)
+                if obj.type == raw.FPDF_PAGEOBJ_TEXT and mcid >= 0:
+                    size = raw.FPDFTextObj_GetText(obj.raw, textpage.raw, None, 0)
+                    buffer = (ctypes.c_ushort * (size // 2))()
+                    raw.FPDFTextObj_GetText(obj.raw, textpage.raw, buffer, size)
+                    texts[(number, mcid)] = bytes(buffer)[: max(size - 2, 0)].decode("utf-16-le")
+    finally:
+        doc.close()
+    with pikepdf.open(path) as pdf:
+        pages = {p.objgen: i for i, p in enumerate(pdf.pages)}
+        out = []
+        for element in _elements(pdf):
+            page = pages.get(element.Pg.objgen) if "/Pg" in element else None
+            for kid in _kids(element):
+                if isinstance(kid, int):
+                    out.append(texts.get((page, int(kid)), ""))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Small documents, made here: each shows one thing WeasyPrint alone gets wrong.
+
+
+@pytest.fixture(scope="module")
+def maker(tmp_path_factory: pytest.TempPathFactory) -> PdfMaker:
+    folder = tmp_path_factory.mktemp("inline")
+    return PdfMaker(roots=(folder,), base_url=folder.as_uri() + "/")
+
+
+def _page(body: str, style: str = "") -> str:
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Test</title><style>'
+        "@page { size: A5; margin: 20mm; @bottom-center { content: 'Running footer ' counter(page) } }"
+        f"body {{ font-size: 12pt }} {style}</style></head><body><main>{body}</main></body></html>"
+    )
+
+
+def _render(maker: PdfMaker, html: str, tmp_path: Path) -> Path:
+    data, _pages = maker.make(html, "inline")
+    path = tmp_path / "inline.pdf"
+    path.write_bytes(data)
+    return path
+
+
+def _tags(path: Path) -> list[str]:
+    with pikepdf.open(path) as pdf:
+        return [str(e.S)[1:] for e in _elements(pdf)]
+
+
+def test_a_list_broken_across_pages_is_one_list_with_all_its_items(maker, tmp_path):
+    items = "".join(f"<li>Item number {i} of the long list</li>" for i in range(60))
+    path = _render(maker, _page(f"<h1>List</h1><ul>{items}</ul><p>After the list.</p>"), tmp_path)
+    tags = _tags(path)
+    assert len(pikepdf.open(path).pages) >= 2
+    assert tags.count("L") == 1 and tags.count("LI") == 60
+    assert structure_problems(path) == []
+
+
+def test_a_table_broken_across_pages_is_one_table_with_one_header(maker, tmp_path):
+    rows = "".join(f'<tr><th scope="row">Row {i}</th><td>Value {i}</td></tr>' for i in range(50))
+    table = f'<table><thead><tr><th scope="col">Name</th><th scope="col">Value</th></tr></thead><tbody>{rows}</tbody></table>'
+    path = _render(maker, _page(f"<h1>Table</h1>{table}"), tmp_path)
+    tags = _tags(path)
+    assert tags.count("Table") == 1 and tags.count("THead") == 1 and tags.count("TBody") == 1
+    assert tags.count("TR") == 51 and tags.count("TH") == 52
+    with pikepdf.open(path) as pdf:
+        scopes = [str(e.A.Scope) for e in _elements(pdf) if e.S == "/TH"]
+    assert scopes[:3] == ["/Column", "/Column", "/Row"] and set(scopes[2:]) == {"/Row"}
+    assert structure_problems(path) == []
+
+
+def test_two_sections_that_meet_at_a_page_break_stay_two(maker, tmp_path):
+    first = "".join(f"<p>First section paragraph {i}.</p>" for i in range(20))
+    second = "<p>Second section.</p>"
+    body = f'<section style="break-after: page"><h2>One</h2>{first}</section><section><h2>Two</h2>{second}</section>'
+    path = _render(maker, _page(body), tmp_path)
+    assert _tags(path).count("Sect") == 2
+
+
+def test_running_lines_are_artifacts_and_leave_no_orphans(maker, tmp_path):
+    path = _render(maker, _page("<p>" + "Words in a paragraph. " * 300 + "</p>"), tmp_path)
+    with pikepdf.open(path) as pdf:
+        first = _content(pdf.pages[0])
+        assert b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC" in first
+        live = {o.objgen for o in _elements(pdf)}
+        struct = [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/StructElem"]
+        assert {o.objgen for o in struct} == live  # no orphan element left in the file
+    assert structure_problems(path) == []
+
+
+def test_blanks_and_tick_boxes_are_print_fields(maker, tmp_path, root):
+    from leaflets.render import make_environment
+
+    env = make_environment(root / "templates")
+    parts = env.get_template("parts.html.j2").module
+    body = (
+        str(parts.field("Patient name", "patient-name"))
+        + str(parts.write_box("Questions asked", "questions"))
+        + str(parts.choice("Copy given", "copy", ["Yes", "No"]))
+        + str(parts.bullets([type("S", (), {"id": "s1", "text": "Point one"})()], tick=True))
+    )
+    css = (root / "templates" / "assets" / "document.css").read_text()
+    path = _render(maker, _page(body, css), tmp_path)
+    with pikepdf.open(path) as pdf:
+        forms = [(str(e.A.Role), str(e.A.Desc), str(e.get("/ID", ""))) for e in _elements(pdf) if e.S == "/Form"]
+    assert forms == [
+        ("/tv", "Patient name", "field-patient-name"),
+        ("/tv", "Questions asked", "box-questions"),
+        ("/cb", "Copy given: Yes", "field-copy-1"),
+        ("/cb", "Copy given: No", "field-copy-2"),
+        ("/cb", "Point one", ""),
+    ]
+    assert structure_problems(path) == []
+    assert "\u2610" in "".join(structure_text(path))
+
+
+def test_line_ends_read_as_spaces_in_structure_order(maker, tmp_path):
+    path = _render(maker, _page("<p>" + "alpha beta gamma delta " * 40 + "</p>"), tmp_path)
+    words = " ".join(structure_text(path)).split()
+    assert set(words) == {"alpha", "beta", "gamma", "delta"}, sorted(set(words))[:5]
+
+
+def test_same_html_gives_the_same_bytes(maker):
+    html = _page("<ul>" + "<li>Item</li>" * 80 + "</ul>")
+    assert maker.make(html, "a")[0] == maker.make(html, "a")[0]
+
+
+def test_the_checker_finds_a_stale_parent_tree_and_a_missing_id(maker, tmp_path):
+    path = _render(maker, _page('<table><tr><th scope="row">A</th><td>B</td></tr></table>'), tmp_path)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+        nums[1].append(_elements(pdf)[0])  # a slot for an MCID no content has
+        del pdf.Root.StructTreeRoot["/IDTree"]
+        pdf.save(path)
+    problems = structure_problems(path)
+    assert any("differ from ParentTree" in p for p in problems)
+    assert any("not in the IDTree" in p for p in problems)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every built document.
+
+
+def _builds(request) -> list:
+    return [request.getfixturevalue(name) for name in ("default_build", "a4_build", "large_build")]
+
+
+def _html_counts(default_build) -> dict[tuple[str, str, str], dict[str, int]]:
+    import lxml.html
+
+    counts = {}
+    for doc in default_build.documents:
+        tree = lxml.html.fromstring(doc.files["html"].path.read_bytes())
+        counts[(doc.spec.topic, doc.spec.document, doc.spec.audience)] = {
+            "L": len(tree.xpath("//ul|//ol")),
+            "Table": len(tree.xpath("//table")),
+            "Form": len(tree.xpath("//*[@data-field]")),
+        }
+    return counts
+
+
+def test_every_built_pdf_passes_the_structure_checker(request, default_build):
+    expected = _html_counts(default_build)
+    for report in _builds(request):
+        for doc in report.documents:
+            path = doc.files["pdf"].path
+            assert structure_problems(path) == [], (path.name, structure_problems(path)[:5])
+            tags = _tags(path)
+            want = expected[(doc.spec.topic, doc.spec.document, doc.spec.audience)]
+            assert {kind: tags.count(kind) for kind in want} == want, path.name
+
+
+def test_ink_is_at_least_10mm_from_every_edge(request):
+    for report in _builds(request):
+        for doc in report.documents:
+            assert ink_margins(doc.files["pdf"].path) >= 10, doc.files["pdf"].path.name
+
+
+def test_structure_order_reads_every_word_the_page_shows(default_build):
+    import pypdfium2 as pdfium
+
+    for doc in default_build.documents[:6]:
+        path = doc.files["pdf"].path
+        pdf = pdfium.PdfDocument(str(path))
+        shown = {w for page in pdf for w in page.get_textpage().get_text_bounded().split()}
+        pdf.close()
+        joined = {w for w in "".join(structure_text(path)).split() if w not in shown}
+        assert not joined, (path.name, sorted(joined)[:10])
+
+
+def test_file_size_is_within_10_percent_of_weasyprints_own(default_build, root, monkeypatch):
+    import leaflets.pdf
+
+    doc = next(d for d in default_build.documents if d.spec.document == "consent")
+    html = doc.files["html"].path.read_text(encoding="utf-8")  # screen HTML: same structure, fewer bytes
+    maker = PdfMaker(roots=(root / "templates", root / "content"), base_url=(root / "templates").as_uri() + "/")
+    finished = maker.make(html, "size")[0]
+    monkeypatch.setattr(leaflets.pdf, "finish", lambda pdf, htmls: pdf)
+    raw = maker.make(html, "size")[0]
+    assert abs(len(finished) - len(raw)) <= 0.1 * len(raw), (len(finished), len(raw))
