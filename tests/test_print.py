@@ -185,7 +185,7 @@ def test_running_headers_and_footers_are_artifacts(default_build):
 
     doc = next(d for d in default_build.documents if d.spec.document == "consent")
     data = pypdf.PdfReader(str(doc.files["pdf"].path)).pages[1].get_contents().get_data()
-    artifacts = [m.group(1) for m in re.finditer(rb"/Artifact\s*BMC(.*?)EMC", data, re.S)]
+    artifacts = [m.group(1) for m in re.finditer(rb"/Artifact\s*(?:<<[^>]*>>\s*BDC|BMC)(.*?)EMC", data, re.S)]
     tagged = [m.group(1) for m in re.finditer(rb"/\w+\s*<<\s*/MCID\s+\d+\s*>>\s*BDC(.*?)EMC", data, re.S)]
     text_artifacts = [a for a in artifacts if b"TJ" in a or b"Tj" in a]
     # running lines: title and version, draft mark, identifiers, dates, page X of Y (one run per line or box)
