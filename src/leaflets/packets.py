@@ -1,9 +1,9 @@
 """Consent packets for a clinic list: one personalised PDF per patient, leaflet then consent record.
 
-The recipe: read and check the patient list (patients.py); for each topic x paper x print size in it,
-render the shared packet once (in parallel); fill each patient's identifiers into it (fill.py); write
-each packet owner-only and atomically; write the staff index (packets.csv, packets.json) and, when
-asked, one print file for the whole list (printfile.py).
+The recipe: read and check the patient list (patients.py); for each topic x paper x print size in
+it, render the shared packet once (in parallel); fill each patient's identifiers into it (fill.py);
+write each packet owner-only and atomically (private.py); write the staff index (packets.csv,
+packets.json) and, when asked, one print file for the whole list (printfile.py).
 
 Privacy: packets are named by row number and a keyed hash (HMAC) of record number, topic and
 appointment date, with a secret kept per clinic outside the output folder, so a file name reveals
@@ -21,9 +21,6 @@ import json
 import logging
 import os
 import re
-import secrets
-import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -31,10 +28,11 @@ from pathlib import Path
 
 from leaflets.build import clinic_logo_url, inputs_fingerprint, leaflet_ref, render_document
 from leaflets.content import Project, choose_clinic, load_project
-from leaflets.errors import Issue, LeafletsError, OutputError, UsageError, display_path
+from leaflets.errors import Issue, UsageError, display_path
 from leaflets.fill import FieldError, Template
 from leaflets.model import Paper
 from leaflets.patients import DateOrder, PatientList, PatientRow, read_patients
+from leaflets.private import default_key_file, load_key, make_private, prepare_private_folder, write_private
 from leaflets.render import make_environment
 from leaflets.select import DocumentSpec
 
@@ -44,7 +42,6 @@ INDEX = "packets.csv"
 MANIFEST = "packets.json"
 COMBINED = "all-packets.pdf"
 INDEX_COLUMNS = ("row", "file", "topic", "paper", "print_size", "pages", "status")
-KEY_ENV = "LEAFLETS_KEY_FILE"
 _PACKET_FILE = re.compile(r"\d{3,}-[0-9a-f]{16}\.pdf")
 
 
@@ -156,7 +153,7 @@ def make_packets(
         combined = out / COMBINED
         if combine:
             _write_combined(out / COMBINED, project, clinic.paper, done, shared, options.duplex)
-        _private(out / COMBINED)
+        make_private(out / COMBINED)
     index, manifest = _write_index(out, listing, packets, set(skipped), failed, digest if combined else None)
     issues += _stale_files(out, {p.file for p in packets})
     for issue in issues:
@@ -221,7 +218,7 @@ def _keep(out: Path, packet: _Packet, previous: dict | None) -> bool:
             return False
         if old.name != packet.file:
             os.replace(old, out / packet.file)  # the same packet at another row of today's list
-        _private(out / packet.file)
+        make_private(out / packet.file)
     except OSError:
         return False
     packet.status, packet.pages, packet.sha256 = "unchanged", int(previous.get("pages", 0)), previous["sha256"]
@@ -243,101 +240,6 @@ def _build(out: Path, packet: _Packet, template: Template, shown: str) -> Issue 
     packet.pages, packet.sha256 = template.pages, hashlib.sha256(data).hexdigest()
     log.info("row %d: built %s", packet.row.row, packet.file)
     return None
-
-
-# Keys
-
-
-def default_key_file(clinic_id: str) -> Path:
-    """Return where a clinic's packet key lives: $XDG_CONFIG_HOME/leaflets/keys/<clinic>.key (~/.config)."""
-    config = os.environ.get("XDG_CONFIG_HOME", "")
-    base = Path(config) if os.path.isabs(config) else Path.home() / ".config"
-    return base / "leaflets" / "keys" / f"{clinic_id}.key"
-
-
-def load_key(path: Path, out: Path) -> bytes:
-    """Return the clinic's packet key, creating it owner-only on first use; never inside the output folder."""
-    if path.resolve().is_relative_to(out.resolve()):
-        raise LeafletsError(f"{path}: expected the packet key outside the output folder {out}, found it inside")
-    if not path.exists():
-        _create_key(path)
-    try:
-        text = path.read_text(encoding="ascii").strip()
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except (OSError, UnicodeDecodeError):
-        raise LeafletsError(f"{path}: cannot read the packet key") from None
-    if not re.fullmatch(r"[0-9a-f]{64}", text):
-        raise LeafletsError(f"{path}: expected a packet key of 64 hex digits, found something else")
-    if mode & 0o077:
-        log.warning("%s: other users can read this packet key (mode %o); run chmod 600 on it", path, mode)
-    return bytes.fromhex(text)
-
-
-def _create_key(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(secrets.token_hex(32) + "\n")
-    except FileExistsError:
-        return  # another run made it first
-    except OSError as exc:
-        raise LeafletsError(f"{path}: cannot create the packet key: {exc.strerror}") from None
-    log.info("created the packet key %s (keep it: without it, packets are rebuilt under new names)", path)
-
-
-# Owner-only files
-
-
-def prepare_private_folder(out: Path) -> list[Issue]:
-    """Create the output folder owner-only (0700); warn once if an existing one lets others in."""
-    issues = []
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: expected an output folder, found a file")
-    if out.exists():
-        mode = stat.S_IMODE(out.stat().st_mode)
-        if mode & 0o077:
-            message = (
-                f"other accounts on this machine can open this folder (mode {mode:o}); the packets in it are "
-                "owner-only, but choose a private folder or run chmod 700 on it"
-            )
-            issues.append(Issue(str(out), 0, "", message, "warning", "packets"))
-    else:
-        try:
-            out.mkdir(parents=True, mode=0o700)
-            os.chmod(out, 0o700)  # mkdir's mode passes through the umask
-        except OSError as exc:
-            raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise OutputError(f"{out}: expected a writable output folder, found it read-only")
-    for leftover in out.glob(".*.part"):
-        leftover.unlink(missing_ok=True)  # from a run that was killed mid-write
-    return issues
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write `data` owner-only (0600, whatever the umask) through a temporary file, so no reader sees half."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
-
-
-def _private(path: Path) -> None:
-    """Make a file kept from an earlier run owner-only too."""
-    if stat.S_IMODE(path.stat().st_mode) != 0o600:
-        os.chmod(path, 0o600)
 
 
 def _stale_files(out: Path, current: set[str]) -> list[Issue]:
