@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -31,23 +32,29 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def default_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
-    """Every topic x document x audience on the clinic's paper, in pdf, txt and html."""
+    """Every edition `leaflets build` makes (each clinic x its papers x standard and large print), with html."""
     out = tmp_path_factory.mktemp("default")
     return build(ROOT, BuildOptions(out=out, formats=("pdf", "txt", "html")))
 
 
 @pytest.fixture(scope="session")
 def a4_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
+    """The US clinic's documents on A4 (its own paper is Letter), standard print."""
     out = tmp_path_factory.mktemp("a4")
-    return build(ROOT, BuildOptions(out=out, paper="a4", formats=("pdf", "txt")))
+    return build(ROOT, BuildOptions(out=out, clinic="example", paper="a4", large_print=False))
 
 
 @pytest.fixture(scope="session")
-def large_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
-    out = tmp_path_factory.mktemp("large")
-    return build(
-        ROOT,
-        BuildOptions(out=out, large_print=True, audiences=("patient",), formats=("pdf", "txt")),
+def large_build(default_build: BuildReport) -> BuildReport:
+    """The large-print editions of the default build."""
+    return dataclasses.replace(default_build, documents=tuple(d for d in default_build.documents if d.spec.large_print))
+
+
+@pytest.fixture(scope="session")
+def standard_build(default_build: BuildReport) -> BuildReport:
+    """The standard-print editions of the default build."""
+    return dataclasses.replace(
+        default_build, documents=tuple(d for d in default_build.documents if not d.spec.large_print)
     )
 
 
@@ -59,9 +66,14 @@ def project_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def pdf_of(report: BuildReport, topic: str, document: str, audience: str) -> Path:
+def pdf_of(
+    report: BuildReport, topic: str, document: str, audience: str, clinic: str | None = None, large: bool = False
+) -> Path:
+    """Return the PDF of one document (the first clinic's edition unless `clinic` is given)."""
     for doc in report.documents:
         spec = doc.spec
-        if (spec.topic, spec.document, spec.audience) == (topic, document, audience):
+        if (spec.topic, spec.document, spec.audience, spec.large_print) == (topic, document, audience, large) and (
+            clinic is None or spec.clinic == clinic
+        ):
             return doc.files["pdf"].path
-    raise KeyError((topic, document, audience))
+    raise KeyError((topic, document, audience, clinic))

@@ -11,7 +11,7 @@ def test_text_of_every_default_document_matches_golden(default_build, request):
     update = request.config.getoption("--update-golden")
     seen = set()
     for doc in default_build.documents:
-        name = f"{doc.spec.topic}/{doc.spec.stem}.txt"
+        name = f"{doc.spec.clinic}/{doc.spec.topic}/{doc.spec.stem}.txt"
         seen.add(name)
         actual = doc.files["txt"].path.read_text(encoding="utf-8")
         golden = GOLDEN / name

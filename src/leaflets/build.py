@@ -1,47 +1,70 @@
-"""The recipe: load, select, render, make PDFs, write the output tree and its manifest."""
+"""The recipe: open the project, plan every edition, render, make PDFs in parallel, write, manifest.
+
+An edition is one clinic x one of its papers x standard or large print. `leaflets build` with no
+options builds every edition of every clinic; output paths carry the clinic id.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from leaflets import assets
-from leaflets.content import Project, choose_clinic, clinic_logo_path, load_project
-from leaflets.errors import LeafletsError, OutputError, UsageError
+from leaflets.content import Project, region_gaps
+from leaflets.errors import ContentError, Issue
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, DocumentKind, Format, Paper
-from leaflets.render import LeafletRef, fingerprint, html_to_text, make_environment, render_html
-from leaflets.select import DocumentSpec, select
-
-if TYPE_CHECKING:
-    from jinja2.sandbox import SandboxedEnvironment
-
-    from leaflets.pdf import PdfMaker
+from leaflets.output import MANIFEST, prepare_output, read_manifest, write_atomic, write_manifest
+from leaflets.render import LeafletRef, Rendered, fingerprint
+from leaflets.select import DocumentSpec
+from leaflets.session import Session, check_topics, open_project, resolve_clinic
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
+__all__ = [
+    "MANIFEST",
+    "BuildOptions",
+    "BuildReport",
+    "BuiltDocument",
+    "OutputFile",
+    "build",
+    "clinic_logo_url",
+    "inputs_fingerprint",
+    "leaflet_audience",
+    "leaflet_ref",
+    "prepare_output",
+    "render_document",
+    "write_atomic",
+]
 
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """What to build; an empty tuple or None means every choice, or the clinic's own."""
+    """What to build. The defaults are the library's and the CLI's alike: every edition of every clinic.
+
+    topics: topic ids (empty: every topic). documents, audiences: which documents, for whom.
+    formats: pdf (printable), txt (the plain-text snapshot reviewers diff), html (screen).
+    clinic: one clinic, by id or file (None: every clinic under content/clinics/).
+    paper: one paper (None: each clinic's papers). large_print: True for large print only, False for
+    standard only (None: standard, plus large print where the clinic asks for it).
+    out: the output folder (None: the project's output/). templates: another templates folder.
+    jobs: processes that make PDFs (None: one per core).
+    """
 
     topics: tuple[str, ...] = ()
     documents: tuple[DocumentKind, ...] = DOCUMENTS
     audiences: tuple[Audience, ...] = AUDIENCES
-    formats: tuple[Format, ...] = ("pdf",)
+    formats: tuple[Format, ...] = ("pdf", "txt")
+    clinic: str | Path | None = None
     paper: Paper | None = None
-    large_print: bool = False
-    clinic: Path | None = None
-    out: Path = Path("output")
+    large_print: bool | None = None
+    out: Path | None = None
     templates: Path | None = None
+    jobs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,96 +85,87 @@ class BuiltDocument:
     fingerprint: str
     review_status: str
     version: str
+    inputs: str = ""
+    skipped: bool = False
+    statements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build wrote."""
+    """What a build wrote, and the editions it could not write."""
 
     out: Path
     documents: tuple[BuiltDocument, ...]
     manifest: Path
-    inputs: str = field(default="")
+    issues: tuple[Issue, ...] = field(default=())
+
+    def find(self, topic: str, document: str, audience: str, clinic: str | None = None) -> list[BuiltDocument]:
+        """Return the built documents matching the arguments (every edition of them)."""
+        return [
+            d
+            for d in self.documents
+            if (d.spec.topic, d.spec.document, d.spec.audience) == (topic, document, audience)
+            and (clinic is None or d.spec.clinic == clinic)
+        ]
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """A document rendered to HTML and text, before any PDF is made."""
-
-    spec: DocumentSpec
-    html: str
-    text: str
-
-
-def build(root: Path, options: BuildOptions) -> BuildReport:
-    """Build the documents `options` asks for from the project at `root`."""
-    project = load_project(root, extra_clinic=options.clinic)
-    clinic = choose_clinic(project, options.clinic)
-    templates = (options.templates or project.root / "templates").resolve()
-    specs = plan(project, options, clinic)
-    run = _Run(
-        project,
-        make_environment(templates),
-        clinic,
-        (templates, project.content_dir),
-        prepare_output(options.out),
-        options.formats,
-    )
-    from leaflets.pdf import PdfMaker  # lazily: WeasyPrint is slow to import
-
-    maker = PdfMaker(roots=run.roots, base_url=templates.as_uri() + "/")
-    built = [_write_document(run, spec, maker) for spec in specs]
-    inputs = inputs_fingerprint(project, templates, clinic)
-    manifest = write_manifest(run.out, built, inputs, clinic.id)
-    return BuildReport(out=run.out, documents=tuple(built), manifest=manifest, inputs=inputs)
-
-
-@dataclass(frozen=True)
-class _Run:
-    """What every document of one build shares."""
-
-    project: Project
-    env: SandboxedEnvironment
-    clinic: Clinic
-    roots: tuple[Path, ...]
-    out: Path
-    formats: tuple[Format, ...]
-
-    def logo_url(self, inline: bool) -> str | None:
-        return clinic_logo_url(self.project, self.clinic, self.roots, inline)
-
-    def render(self, spec: DocumentSpec, leaflet: LeafletRef | None, media: str = "print") -> Rendered:
-        return render_document(
-            self.project,
-            self.env,
-            spec,
-            self.clinic,
-            leaflet,
-            self.logo_url(inline=media != "print"),
-            media,
-        )
+def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
+    """Build what `options` asks for from the project at `root`; raise ContentError after writing the rest."""
+    options = options or BuildOptions()
+    extra = Path(options.clinic) if isinstance(options.clinic, Path) else None
+    project = open_project(root, extra_clinic=extra)
+    topics = check_topics(project, options.topics)
+    clinics, issues = _clinics(project, options.clinic)
+    out = prepare_output(options.out or project.root / "output")
+    previous = read_manifest(out)
+    tools = _tool_versions()
+    jobs: list[_Job] = []
+    for clinic in clinics:
+        session = Session.open(project, clinic, options.templates)
+        ready = []
+        for topic in topics:
+            gaps = region_gaps(project, topic, clinic.region)
+            issues.extend(gaps)
+            if not gaps:
+                ready.append(topic)
+        templates_hash = _folder_hash(session.templates)
+        for spec in plan(clinic, options, ready):
+            try:
+                jobs.append(_prepare(session, spec, options.formats, out, previous, templates_hash + tools))
+            except ContentError as exc:
+                issues.extend(exc.issues)
+    built = _make_pdfs(jobs, options.jobs)
+    for doc in built:
+        log.info("%s %s", "unchanged" if doc.skipped else "built", doc.spec.name)
+    entries = _kept_entries(previous, out, {d.spec.name for d in built})
+    entries.update({doc.spec.name: _entry(out, doc) for doc in built})
+    manifest = write_manifest(out, entries)
+    report = BuildReport(out, tuple(built), manifest, tuple(sorted(set(issues))))
+    if report.issues:
+        raise ContentError(list(report.issues))
+    return report
 
 
-def clinic_logo_url(project: Project, clinic: Clinic, roots: tuple[Path, ...], inline: bool) -> str | None:
-    """Return the clinic logo's URL: a guarded file URL for PDFs, or inlined for standalone HTML."""
-    logo = clinic_logo_path(project, clinic)
-    if logo is None:
-        return None
-    path = assets.guard_path(logo, roots, "clinic logo")
-    assets.image_type(path, "clinic logo")
-    return assets.data_url(path, "clinic logo") if inline else path.as_uri()
+def _clinics(project: Project, chosen: str | Path | None) -> tuple[list[Clinic], list[Issue]]:
+    """Return the clinics to build, and the problems of clinic files that did not load."""
+    if chosen is not None:
+        return [resolve_clinic(project, chosen)], []
+    broken = [issue for issues in project.broken_clinics.values() for issue in issues]
+    return [project.clinics[c] for c in sorted(project.clinics)], broken
 
 
-def plan(project: Project, options: BuildOptions, clinic: Clinic) -> list[DocumentSpec]:
-    """List the documents to build, sorted, leaflets before the consent sheets that cite them."""
-    unknown = sorted(set(options.topics) - set(project.topics))
-    if unknown:
-        raise UsageError(f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}")
-    topics = sorted(options.topics or project.topics)
-    paper = options.paper or clinic.paper
+def plan(clinic: Clinic, options: BuildOptions, topics: tuple[str, ...] | list[str]) -> list[DocumentSpec]:
+    """List one clinic's documents, sorted: every topic x document x audience x paper x print size."""
+    papers = (options.paper,) if options.paper else clinic.edition_papers
+    if options.large_print is None:
+        sizes = (False, True) if clinic.large_print else (False,)
+    else:
+        sizes = (options.large_print,)
     return [
-        DocumentSpec(topic, document, audience, paper, options.large_print)
-        for topic in topics
+        DocumentSpec(topic, document, audience, paper, large, clinic.id)
+        for topic in sorted(topics)
+        for paper in papers
+        for large in sizes
         for document in DOCUMENTS
         if document in options.documents
         for audience in AUDIENCES
@@ -159,151 +173,126 @@ def plan(project: Project, options: BuildOptions, clinic: Clinic) -> list[Docume
     ]
 
 
-def leaflet_audience(spec: DocumentSpec) -> Audience:
-    """Return which leaflet a consent sheet refers to: the one given to the patient or carer."""
-    return "patient" if spec.audience == "clinician" else spec.audience
+@dataclass(frozen=True)
+class _Job:
+    """One document rendered to HTML, waiting for its PDF (unless nothing changed)."""
+
+    session: Session
+    rendered: Rendered
+    formats: tuple[Format, ...]
+    out: Path
+    inputs: str
+    unchanged: dict[str, Any] | None
 
 
-def render_document(
-    project: Project,
-    env: SandboxedEnvironment,
+def _prepare(
+    session: Session,
     spec: DocumentSpec,
-    clinic: Clinic,
-    leaflet: LeafletRef | None,
-    logo_url: str | None,
-    media: str = "print",
-) -> Rendered:
-    """Render one document to HTML and its plain text."""
-    selection = select(project, spec, clinic)
-    html = render_html(env, project, selection, leaflet=leaflet, logo_url=logo_url, media=media)
-    return Rendered(spec, html, html_to_text(html))
+    formats: tuple[Format, ...],
+    out: Path,
+    previous: dict[str, dict[str, Any]],
+    shared: str,
+) -> _Job:
+    rendered = session.render(spec)
+    inputs = _document_inputs(session, rendered, formats, shared)
+    old = previous.get(spec.name)
+    unchanged = old if old and old.get("inputs") == inputs and _files_intact(out, old, formats) else None
+    return _Job(session, rendered, tuple(sorted(set(formats))), out, inputs, unchanged)
 
 
-def leaflet_ref(
-    project: Project,
-    env: SandboxedEnvironment,
-    spec: DocumentSpec,
-    clinic: Clinic,
-    logo_url: str | None,
-) -> LeafletRef:
-    """Render the leaflet a consent sheet cites, and return its title, version and fingerprint."""
-    leaflet_spec = DocumentSpec(spec.topic, "leaflet", leaflet_audience(spec), spec.paper, spec.large_print)
-    rendered = render_document(project, env, leaflet_spec, clinic, None, logo_url)
-    topic = project.topics[spec.topic]
-    title = topic.title.for_audience(leaflet_spec.audience) or topic.short_title
-    return LeafletRef(title, topic.version, fingerprint(rendered.text))
-
-
-def _write_document(run: _Run, spec: DocumentSpec, maker: PdfMaker) -> BuiltDocument:
-    leaflet = None
-    if spec.document == "consent":
-        leaflet = leaflet_ref(run.project, run.env, spec, run.clinic, run.logo_url(inline=False))
-    rendered = run.render(spec, leaflet)
-    files: dict[str, OutputFile] = {}
-    for fmt in sorted(set(run.formats)):
-        path = run.out / spec.topic / f"{spec.stem}.{fmt}"
-        pages = None
-        if fmt == "pdf":
-            data, pages = maker.make(rendered.html, f"{spec.topic}/{spec.stem}")
-        elif fmt == "html":
-            data = run.render(spec, leaflet, media="screen").html.encode("utf-8")
-        else:
-            data = rendered.text.encode("utf-8")
-        write_atomic(path, data)
-        files[fmt] = OutputFile(path, hashlib.sha256(data).hexdigest(), pages)
-    log.info("built %s/%s", spec.topic, spec.stem)
-    topic = run.project.topics[spec.topic]
-    return BuiltDocument(spec, files, fingerprint(rendered.text), topic.review.status, topic.version)
-
-
-def prepare_output(out: Path) -> Path:
-    """Create the output folder, or say clearly why it cannot be used."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: expected an output folder, found a file")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise OutputError(f"{out}: expected a writable output folder, found it read-only")
-    for leftover in out.rglob(".*.part"):
-        leftover.unlink(missing_ok=True)  # from a build that was killed mid-write
-    return out
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file, so no reader ever sees half a file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            os.chmod(tmp, 0o666 & ~_umask())
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def inputs_fingerprint(project: Project, templates: Path, clinic: Clinic) -> str:
-    """Hash everything a build reads, and the versions of the tools that read it."""
+def _document_inputs(session: Session, rendered: Rendered, formats: tuple[Format, ...], shared: str) -> str:
+    """Hash everything one document is made from: what it prints, its templates, logo and tools."""
     digest = hashlib.sha256()
-    files = sorted(
-        p
-        for folder in (project.content_dir, project.root / "seeds", templates)
-        for p in folder.rglob("*")
-        if p.is_file()
-    )
-    files.append(project.clinic_files[clinic.id])
-    for path in files:
-        digest.update(path.resolve().as_posix().removeprefix(project.root.as_posix()).encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for package in ("leaflets", "weasyprint", "font-source-sans-pro"):
-        digest.update(f"{package}={metadata.version(package)}".encode())
+    digest.update(rendered.selection.digest().encode())
+    digest.update(hashlib.sha256(rendered.html.encode("utf-8")).digest())
+    digest.update(",".join(sorted(set(formats))).encode())
+    digest.update(shared.encode())
     return digest.hexdigest()[:16]
 
 
-def write_manifest(out: Path, built: list[BuiltDocument], inputs: str, clinic: str) -> Path:
-    """Write output/manifest.json: one sorted entry per document, merged with earlier builds."""
-    path = out / MANIFEST
-    entries = _previous_entries(path, out)
-    for doc in built:
-        entries[f"{doc.spec.topic}/{doc.spec.stem}"] = {
-            **_entry(out, doc, inputs),
-            "clinic": clinic,
+def _files_intact(out: Path, entry: dict[str, Any], formats: tuple[Format, ...]) -> bool:
+    files = entry.get("files", {})
+    if set(files) != set(formats):
+        return False
+    for info in files.values():
+        path = out / info["path"]
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != info["sha256"]:
+            return False
+    return True
+
+
+def _make_pdfs(jobs: list[_Job], workers: int | None) -> list[BuiltDocument]:
+    """Make every changed document's PDF, spread over the machine's cores; write each as it comes."""
+    todo = [j for j in jobs if j.unchanged is None and "pdf" in j.formats]
+    pdfs: dict[str, tuple[bytes, int]] = {}
+    count = min(len(todo), workers or os.cpu_count() or 1)
+    if count > 1:
+        with ProcessPoolExecutor(max_workers=count) as pool:
+            args = [(j.session.roots, j.session.templates, j.rendered.html, j.rendered.spec.name) for j in todo]
+            for job, result in zip(todo, pool.map(_pdf_in_worker, args, chunksize=1), strict=True):
+                pdfs[job.rendered.spec.name] = result
+    else:
+        for job in todo:
+            pdfs[job.rendered.spec.name] = job.session.maker.make(job.rendered.html, job.rendered.spec.name)
+    return [_write(job, pdfs.get(job.rendered.spec.name)) for job in jobs]
+
+
+_WORKER_MAKERS: dict[tuple[Any, ...], Any] = {}
+
+
+def _pdf_in_worker(args: tuple[tuple[Path, ...], Path, str, str]) -> tuple[bytes, int]:
+    """Make one PDF in a worker process, reusing that process's maker (and its font configuration)."""
+    roots, templates, html, name = args
+    key = (roots, templates)
+    if key not in _WORKER_MAKERS:
+        from leaflets.pdf import PdfMaker
+
+        _WORKER_MAKERS[key] = PdfMaker(roots=roots, base_url=templates.as_uri() + "/")
+    result: tuple[bytes, int] = _WORKER_MAKERS[key].make(html, name)
+    return result
+
+
+def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
+    spec = job.rendered.spec
+    topic = job.session.project.topics[spec.topic]
+    statements = job.rendered.selection.statement_keys
+    code = fingerprint(job.rendered.text)
+    if job.unchanged is not None:
+        files = {
+            fmt: OutputFile(job.out / info["path"], info["sha256"], info.get("pages"))
+            for fmt, info in job.unchanged["files"].items()
         }
-    body = {"documents": [entries[k] for k in sorted(entries)]}
-    write_atomic(path, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    return path
+        return BuiltDocument(spec, files, code, topic.review.status, topic.version, job.inputs, True, statements)
+    files: dict[str, OutputFile] = {}
+    for fmt in job.formats:
+        path = job.out / spec.clinic / spec.topic / f"{spec.stem}.{fmt}"
+        pages = None
+        if fmt == "pdf":
+            assert pdf is not None
+            data, pages = pdf
+        elif fmt == "html":
+            data = job.session.render(spec, media="screen").html.encode("utf-8")
+        else:
+            data = job.rendered.text.encode("utf-8")
+        write_atomic(path, data)
+        files[fmt] = OutputFile(path, hashlib.sha256(data).hexdigest(), pages)
+    return BuiltDocument(spec, files, code, topic.review.status, topic.version, job.inputs, False, statements)
 
 
-def _previous_entries(path: Path, out: Path) -> dict[str, dict]:
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))["documents"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    keep = {}
-    for entry in old if isinstance(old, list) else []:
-        if isinstance(entry, dict) and all((out / f["path"]).exists() for f in entry.get("files", {}).values()):
-            keep[entry["id"]] = entry
-    return keep
+def _kept_entries(previous: dict[str, dict[str, Any]], out: Path, rebuilt: set[str]) -> dict[str, dict[str, Any]]:
+    """Keep earlier entries (other editions or topics) whose files are still there."""
+    return {
+        name: entry
+        for name, entry in previous.items()
+        if name not in rebuilt and all((out / f["path"]).exists() for f in entry.get("files", {}).values())
+    }
 
 
-def _entry(out: Path, doc: BuiltDocument, inputs: str) -> dict:
+def _entry(out: Path, doc: BuiltDocument) -> dict[str, Any]:
     spec = doc.spec
     return {
-        "id": f"{spec.topic}/{spec.stem}",
+        "id": spec.name,
+        "clinic": spec.clinic,
         "topic": spec.topic,
         "document": spec.document,
         "audience": spec.audience,
@@ -312,7 +301,8 @@ def _entry(out: Path, doc: BuiltDocument, inputs: str) -> dict:
         "version": doc.version,
         "review_status": doc.review_status,
         "fingerprint": doc.fingerprint,
-        "inputs": inputs,
+        "inputs": doc.inputs,
+        "statements": list(doc.statements),
         "files": {
             fmt: {
                 "path": f.path.relative_to(out).as_posix(),
@@ -322,3 +312,80 @@ def _entry(out: Path, doc: BuiltDocument, inputs: str) -> dict:
             for fmt, f in sorted(doc.files.items())
         },
     }
+
+
+def _folder_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _tool_versions() -> str:
+    return ";".join(f"{p}={metadata.version(p)}" for p in ("leaflets", "weasyprint", "font-source-sans-pro"))
+
+
+# The helpers below keep the older call shapes that packets, serve and the benchmarks use; they all
+# go through a Session, so there is still one way to render a document.
+
+
+def inputs_fingerprint(project: Project, templates: Path, clinic: Clinic) -> str:
+    """Hash everything a build reads for `clinic`, and the versions of the tools that read it."""
+    digest = hashlib.sha256()
+    files = sorted(
+        p for folder in (project.content_dir, project.root / "seeds", templates) for p in folder.rglob("*") if p.is_file()
+    )
+    files.append(project.clinic_files[clinic.id])
+    for path in files:
+        digest.update(path.resolve().as_posix().removeprefix(project.root.as_posix()).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(_tool_versions().encode())
+    return digest.hexdigest()[:16]
+
+
+def _session(project: Project, env: Any, clinic: Clinic) -> Session:
+    loader_dir = Path(env.loader.searchpath[0]).resolve()
+    return Session(project, clinic, loader_dir, env)
+
+
+def clinic_logo_url(project: Project, clinic: Clinic, roots: tuple[Path, ...], inline: bool) -> str | None:
+    """Return the clinic logo's URL (see Session.logo_url)."""
+    from leaflets import assets
+    from leaflets.content import clinic_logo_path
+
+    logo = clinic_logo_path(project, clinic)
+    if logo is None:
+        return None
+    path = assets.guard_path(logo, roots, "clinic logo")
+    assets.image_type(path, "clinic logo")
+    return assets.data_url(path, "clinic logo") if inline else path.as_uri()
+
+
+def leaflet_audience(spec: DocumentSpec) -> Audience:
+    """Return which leaflet a consent record refers to: the one given to the patient or carer."""
+    return spec.leaflet().audience
+
+
+def leaflet_ref(project: Project, env: Any, spec: DocumentSpec, clinic: Clinic, logo_url: str | None) -> LeafletRef:
+    """Return the title, version and leaflet code of the leaflet a consent record cites."""
+    return _session(project, env, clinic).leaflet_ref(_with_clinic(spec, clinic))
+
+
+def render_document(
+    project: Project,
+    env: Any,
+    spec: DocumentSpec,
+    clinic: Clinic,
+    leaflet: LeafletRef | None,
+    logo_url: str | None,
+    media: str = "print",
+) -> Rendered:
+    """Render one document to HTML and its plain text (see Session.render)."""
+    return _session(project, env, clinic).render(_with_clinic(spec, clinic), media)
+
+
+def _with_clinic(spec: DocumentSpec, clinic: Clinic) -> DocumentSpec:
+    if spec.clinic:
+        return spec
+    return DocumentSpec(spec.topic, spec.document, spec.audience, spec.paper, spec.large_print, clinic.id)

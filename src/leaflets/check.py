@@ -9,16 +9,19 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from leaflets.content import Place, Project, choose_clinic, load_project
+from leaflets.content import Place, Project, choose_clinic, load_project, region_gaps, statement_key
 from leaflets.errors import ContentError, Issue, UsageError, did_you_mean, display_path
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Statement
 from leaflets.readability import Score, score, sentence_grade, sentences
-from leaflets.select import DocumentSpec, Item, Selection, select
+from leaflets.select import DocumentSpec, Item, Selection, fill_numbers, select
 
 #: Rule ids, in the order they run; documented in the README.
 RULES = (
     "schema",
+    "regions",
+    "safety",
     "provenance",
+    "spelling",
     "readability",
     "claims",
     "numbers",
@@ -127,6 +130,9 @@ def check_project(
         hint = did_you_mean(unknown[0], project.topics)
         raise UsageError(f"--topic: expected one of {expected}, found {', '.join(unknown)}{hint}")
     issues: list[Issue] = []
+    issues += check_regions(project, chosen)
+    issues += check_safety(project, chosen)
+    issues += check_spelling(project, chosen)
     issues += check_readability(project, chosen)
     issues += check_claims(project, chosen)
     issues += check_numbers(project, chosen)
@@ -140,15 +146,68 @@ def check_project(
 def _selections(
     project: Project, topics: tuple[str, ...], audiences: tuple[Audience, ...] = READERS
 ) -> Iterator[Selection]:
-    clinic = choose_clinic(project, None)
-    for topic in topics:
-        for document in DOCUMENTS:
-            for audience in audiences:
-                yield select(project, DocumentSpec(topic, document, audience, clinic.paper), clinic)
+    """Every document of every clinic (so every region's statements are graded), for `topics`."""
+    for clinic_id in sorted(project.clinics):
+        clinic = project.clinics[clinic_id]
+        for topic in topics:
+            if region_gaps(project, topic, clinic.region):
+                continue  # reported by the regions rule; the region is not buildable for this topic
+            for document in DOCUMENTS:
+                for audience in audiences:
+                    spec = DocumentSpec(topic, document, audience, clinic.edition_papers[0], clinic=clinic.id)
+                    yield select(project, spec, clinic)
 
 
 def _statements(project: Project, topics: tuple[str, ...]) -> list[Statement]:
-    return [s for s in project.statements if s.topics is None or any(t in s.topics for t in topics)]
+    """The statements (with text) in scope for any of `topics`."""
+    return [
+        s for s in project.statements if s.text is not None and any(s.in_scope(t, project.families) for t in topics)
+    ]
+
+
+def _filled(project: Project, s: Statement, audience: Audience) -> str | None:
+    """Return a statement's words for `audience` with its outcome figures filled in, as printed."""
+    text = s.text.for_audience(audience) if s.text else None
+    return fill_numbers(text, {o.id: o for o in project.outcomes}, audience) if text else text
+
+
+def check_regions(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """Each clinic's region has every regional statement its topics use; broken clinic files are named."""
+    issues = [issue for problems in project.broken_clinics.values() for issue in problems]
+    for region in sorted({c.region for c in project.clinics.values()}):
+        for topic in topics:
+            issues += region_gaps(project, topic, region)
+    return _unique(issues)
+
+
+def check_safety(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """Every document's urgent-help part carries its region's crisis and emergency lines."""
+    return _unique([p for sel in _selections(project, topics, AUDIENCES) for p in sel.problems])
+
+
+def check_spelling(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """US documents use US spelling, UK documents UK spelling (the region's spelling list, both ways)."""
+    issues = []
+    uk_words = {local: us for region in project.regions.values() for us, local in region.spelling.items()}
+    for sel in _selections(project, topics, AUDIENCES):
+        wrong = (
+            {us: local for us, local in sel.region.spelling.items()}
+            if sel.region.spelling
+            else {local: us for local, us in uk_words.items()}
+        )
+        for item in sel.items:
+            for word, instead in wrong.items():
+                if re.search(rf"\b{re.escape(word)}\b", item.text, re.IGNORECASE):
+                    issues.append(
+                        _at(
+                            project.places[item.key],
+                            f"statement {item.id} ({sel.region.id})",
+                            f"expected {sel.region.language} spelling '{instead}', found '{word}'",
+                            "spelling",
+                            "warning",
+                        )
+                    )
+    return _unique(issues)
 
 
 def _at(place: Place, where: str, message: str, rule: str, severity: str = "error") -> Issue:
@@ -179,7 +238,7 @@ def check_readability(project: Project, topics: tuple[str, ...]) -> list[Issue]:
             items,
             key=lambda i: max((sentence_grade(s, known) for s in sentences(i.text)), default=0),
         )
-        place = project.places[hardest.id]
+        place = project.places[hardest.key]
         severity = "error" if result.grade > GRADE_ERROR else "warning"
         limit = GRADE_ERROR if severity == "error" else GRADE_WARNING
         issues.append(
@@ -196,7 +255,7 @@ def check_readability(project: Project, topics: tuple[str, ...]) -> list[Issue]:
         )
     for s in _statements(project, topics):
         for audience in READERS:
-            text = s.text.for_audience(audience)
+            text = _filled(project, s, audience)
             if not text or s.label or s.section not in PROSE or (audience == "caregiver" and not s.text.caregiver):
                 continue
             for sentence in sentences(text):
@@ -204,7 +263,7 @@ def check_readability(project: Project, topics: tuple[str, ...]) -> list[Issue]:
                 if grade > SENTENCE_WARNING and len(sentence.split()) >= MIN_SENTENCE_WORDS:
                     issues.append(
                         _at(
-                            project.places[s.id],
+                            project.places[statement_key(s)],
                             f"statement {s.id} ({audience})",
                             f"hard sentence (grade {grade}): {sentence!r}",
                             "readability",
@@ -237,13 +296,13 @@ def check_claims(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     issues = []
     for s in _statements(project, topics):
         for audience in AUDIENCES:
-            text = " ".join(filter(None, (s.label, s.text.for_audience(audience))))
+            text = " ".join(filter(None, (s.label, _filled(project, s, audience))))
             for pattern, phrase, why in patterns:
                 found = pattern.search(text)
                 if found:
                     issues.append(
                         _at(
-                            project.places[s.id],
+                            project.places[statement_key(s)],
                             f"statement {s.id} ({audience})",
                             f"'{found.group(0)}' does not belong in patient material ({why}; "
                             f"listed as '{phrase}' in content/claims.yaml)",
@@ -258,9 +317,9 @@ def check_numbers(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     issues = []
     for s in _statements(project, topics):
         for audience in READERS:
-            text = s.text.for_audience(audience) or ""
+            text = _filled(project, s, audience) or ""
             where = f"statement {s.id} ({audience})"
-            place = project.places[s.id]
+            place = project.places[statement_key(s)]
             for found in _ONE_IN_N.finditer(text):
                 issues.append(
                     _at(
@@ -404,7 +463,7 @@ def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Pat
             if normalise_text(item.text) not in words:
                 issues.append(
                     _at(
-                        project.places[item.id],
+                        project.places[item.key],
                         f"statement {item.id}",
                         f"expected its text in {display_path(path, project.root)}, found it missing "
                         "(rebuild, or a layout problem lost it)",

@@ -101,9 +101,20 @@ def main(verbose: int, quiet: bool) -> None:
     type=click.Choice(FORMATS),
     help="Output format (repeatable; default: pdf and its txt snapshot).",
 )
-@click.option("--paper", type=click.Choice(PAPERS), default=None, help="Paper size (default: the clinic's).")
-@click.option("--large-print", is_flag=True, help="Reflow at large-print sizes (16 pt and more).")
-@clinic_option
+@click.option("--paper", type=click.Choice(PAPERS), default=None, help="Paper size (default: each clinic's papers).")
+@click.option(
+    "--large-print/--standard-print",
+    "large_print",
+    default=None,
+    help="Only large print (18 pt body) or only standard print (default: both, where the clinic asks for large print).",
+)
+@click.option(
+    "--clinic",
+    default=None,
+    metavar="ID|FILE",
+    help="One clinic, by id (see `leaflets list`) or clinic file (default: every clinic in content/clinics/).",
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes making PDFs (default: one per core).")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -123,32 +134,47 @@ def build(
     audiences: tuple[str, ...],
     formats: tuple[str, ...],
     paper: str | None,
-    large_print: bool,
-    clinic: Path | None,
+    large_print: bool | None,
+    clinic: str | None,
+    jobs: int | None,
     out: Path | None,
     templates: Path | None,
 ) -> None:
-    """Build documents into OUT/<topic>/<document>-<audience>-<paper>[-large].<format>."""
+    """Build every edition (clinic x paper x print size) into OUT/<clinic>/<topic>/<document>-<audience>-<paper>[-large].<format>."""
     from leaflets.build import BuildOptions
     from leaflets.build import build as run_build
 
-    options = BuildOptions(
-        topics=tuple(topics),
-        documents=tuple(documents) or DOCUMENTS,  # type: ignore[arg-type]
-        audiences=tuple(audiences) or AUDIENCES,  # type: ignore[arg-type]
-        formats=tuple(formats) or ("pdf", "txt"),  # type: ignore[arg-type]
-        paper=paper,  # type: ignore[arg-type]
-        large_print=large_print,
-        clinic=clinic,
-        out=out or project / "output",
-        templates=templates,
-    )
+    given = {
+        "topics": tuple(topics) or None,
+        "documents": tuple(documents) or None,
+        "audiences": tuple(audiences) or None,
+        "formats": tuple(formats) or None,
+        "paper": paper,
+        "large_print": large_print,
+        "clinic": _clinic_argument(clinic),
+        "jobs": jobs,
+        "out": out,
+        "templates": templates,
+    }
+    options = BuildOptions(**{k: v for k, v in given.items() if v is not None})  # defaults live in BuildOptions
     report = run_build(project, options)
     for doc in report.documents:
         for _format, f in sorted(doc.files.items()):
             pages = f" ({f.pages} pages)" if f.pages else ""
-            log.info("wrote %s%s", f.path, pages)
-    click.echo(f"Built {len(report.documents)} documents into {report.out} (manifest: {report.manifest.name}).")
+            log.info("%s %s%s", "unchanged" if doc.skipped else "wrote", f.path, pages)
+    made = sum(1 for d in report.documents if not d.skipped)
+    click.echo(
+        f"Built {made} documents, {len(report.documents) - made} unchanged, into {report.out} "
+        f"(manifest: {report.manifest.name})."
+    )
+
+
+def _clinic_argument(clinic: str | None) -> str | Path | None:
+    """A --clinic value that names an existing file is a clinic file; otherwise a clinic id."""
+    if clinic is None:
+        return None
+    path = Path(clinic)
+    return path if path.suffix in (".yaml", ".yml") or path.exists() else clinic
 
 
 @main.command("list")
@@ -163,7 +189,14 @@ def list_(project: Path) -> None:
         click.echo(f"  {topic.id}  {topic.short_title} (version {topic.version}, {topic.review.status})")
     click.echo("clinics:")
     for clinic in loaded.clinics.values():
-        click.echo(f"  {clinic.id}  {clinic.name} (region {clinic.region}, paper {clinic.paper})")
+        papers = ", ".join(clinic.edition_papers)
+        large = ", standard and large print" if clinic.large_print else ", standard print"
+        click.echo(f"  {clinic.id}  {clinic.name} (region {clinic.region}, paper {papers}{large})")
+    for shown, issues in sorted(loaded.broken_clinics.items()):
+        click.echo(f"  ({shown}: not loaded, {len(issues)} problem{'s' if len(issues) != 1 else ''}; see leaflets check)")
+    click.echo("regions:")
+    for region in loaded.regions.values():
+        click.echo(f"  {region.id}  {region.name} ({region.language})")
     click.echo(f"documents: {', '.join(DOCUMENTS)}")
     click.echo(f"audiences: {', '.join(AUDIENCES)}")
     click.echo(f"formats: {', '.join(FORMATS)}")

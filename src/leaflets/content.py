@@ -14,7 +14,20 @@ from pydantic import BaseModel, ValidationError
 
 from leaflets.errors import ContentError, Issue, LeafletsError, did_you_mean, display_path
 from leaflets.load import Location, YamlDoc, read_yaml
-from leaflets.model import Claim, Clinic, Correction, Reference, RefSource, SeedSource, Statement, Term, Topic
+from leaflets.model import (
+    Claim,
+    Clinic,
+    Correction,
+    Family,
+    Outcome,
+    Reference,
+    RefSource,
+    Region,
+    SeedSource,
+    Statement,
+    Term,
+    Topic,
+)
 from leaflets.sources import SeedText, load_seeds
 
 M = TypeVar("M", bound=BaseModel)
@@ -54,15 +67,29 @@ class Project:
     claims: tuple[Claim, ...] = ()
     places: dict[str, Place] = field(default_factory=dict)
     topic_places: dict[str, Place] = field(default_factory=dict)
+    regions: dict[str, Region] = field(default_factory=dict)
+    families: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    outcomes: tuple[Outcome, ...] = ()
+    outcome_places: dict[str, Place] = field(default_factory=dict)
+    region_places: dict[str, Place] = field(default_factory=dict)
+    #: Clinic files that did not load, with their problems: reported per edition, never fatal to others.
+    broken_clinics: dict[str, tuple[Issue, ...]] = field(default_factory=dict)
+    clinic_places: dict[str, Place] = field(default_factory=dict)
 
     @property
     def content_dir(self) -> Path:
         return self.root / "content"
 
-    def string(self, key: str, audience: str) -> str:
-        """Return the label `key` in the words for `audience`."""
-        table = self.strings.get(audience, {})
-        return table.get(key, self.strings["default"][key])
+    def string(self, key: str, audience: str, region: str | None = None) -> str:
+        """Return the label `key` in the words for `audience` (and `region`, where it has its own)."""
+        for table in (
+            self.strings.get(f"{region}:{audience}", {}),
+            self.strings.get(audience, {}),
+            self.strings.get(f"{region}:default", {}),
+        ):
+            if key in table:
+                return table[key]
+        return self.strings["default"][key]
 
 
 def validate_item(model: type[M], doc: YamlDoc, loc: Location, data: Any, issues: list[Issue]) -> M | None:
@@ -174,13 +201,16 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
     statements = loader.items(Statement, loader.files("statements"), key="statements")
     references = loader.items(Reference, [root / "content" / "references.yaml"], key="references")
     corrections = loader.items(Correction, loader.optional(root / "content" / "corrections.yaml"), key="corrections")
-    clinic_paths = loader.files("clinics")
-    if extra_clinic is not None and extra_clinic.resolve() not in {p.resolve() for p in clinic_paths}:
-        clinic_paths.append(extra_clinic)
-    clinics = loader.items(Clinic, clinic_paths, key=None)
+    regions = loader.items(Region, [root / "content" / "regions.yaml"], key="regions")
+    families = loader.items(Family, loader.optional(root / "content" / "families.yaml"), key="families")
+    outcomes = loader.items(Outcome, loader.files("outcomes"), key="outcomes")
     strings = loader.strings(root / "content" / "strings.yaml")
     claims = loader.items(Claim, loader.optional(root / "content" / "claims.yaml"), key="claims")
     terms = loader.items(Term, loader.optional(root / "content" / "terms.yaml"), key="terms", wrap="term")
+    clinic_paths = loader.files("clinics")
+    if extra_clinic is not None and extra_clinic.resolve() not in {p.resolve() for p in clinic_paths}:
+        clinic_paths.append(extra_clinic)
+    clinics, broken = _load_clinics(root, clinic_paths, {r.id for r, _ in regions})
     project = Project(
         root=root,
         topics={t.id: t for t, _ in topics},
@@ -193,13 +223,65 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
         seeds=seeds,
         terms=tuple(t.term for t, _ in terms),
         claims=tuple(c for c, _ in claims),
-        places={s.id: p for s, p in statements},
+        places={statement_key(s): p for s, p in statements},
         topic_places={t.id: p for t, p in topics},
+        regions={r.id: r for r, _ in regions},
+        families={f.id: tuple(f.topics) for f, _ in families},
+        outcomes=tuple(o for o, _ in outcomes),
+        outcome_places={o.id: p for o, p in outcomes},
+        region_places={r.id: p for r, p in regions},
+        broken_clinics=broken,
+        clinic_places={c.id: p for c, p in clinics},
     )
-    issues.extend(_cross_check(project, loader.incomplete, topics, statements, references, corrections, clinics))
+    issues.extend(
+        _cross_check(project, loader.incomplete, topics, statements, references, corrections, clinics, outcomes, families)
+    )
     if any(i.severity == "error" for i in issues):
         raise ContentError(issues)
     return project
+
+
+def statement_key(statement: Statement) -> str:
+    """Return the key of one statement or regional variant: `id`, or `id@US` for a variant."""
+    return f"{statement.id}@{'+'.join(statement.regions)}" if statement.regions else statement.id
+
+
+def _load_clinics(root: Path, paths: list[Path], regions: set[str]) -> tuple[list[tuple[Clinic, Place]], dict[str, tuple[Issue, ...]]]:
+    """Load each clinic file on its own: a broken one is reported for its editions, not fatal to others."""
+    loaded: list[tuple[Clinic, Place]] = []
+    broken: dict[str, tuple[Issue, ...]] = {}
+    for path in paths:
+        issues: list[Issue] = []
+        items = _Loader(root, issues).items(Clinic, [path], key=None)
+        for clinic, place in items:
+            if regions and clinic.region not in regions:
+                issues.append(
+                    Issue(
+                        place.path,
+                        place.fields.get("region", place.line),
+                        "region",
+                        f"expected a region the content defines ({', '.join(sorted(regions))}), "
+                        f"found '{clinic.region}'{_did_you_mean(clinic.region, regions)}",
+                    )
+                )
+            logo = _missing_logo(clinic, place)
+            if logo is not None:
+                issues.append(logo)
+        if issues:
+            broken[display_path(path, root)] = tuple(issues)
+        else:
+            loaded.extend(items)
+    return loaded, broken
+
+
+def _did_you_mean(found: str, known: Iterable[str]) -> str:
+    import difflib
+
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(found.lower(), list(lowered), n=1, cutoff=0.3)
+    if found.lower() in lowered:
+        close = [found.lower()]
+    return f" (did you mean '{lowered[close[0]]}'?)" if close else ""
 
 
 class _Loader:
@@ -250,9 +332,16 @@ class _Loader:
             return {"default": {}}
         data = doc.data if isinstance(doc.data, dict) else {}
         tables: dict[str, dict[str, str]] = {"default": {}}
+        regional = data.get("regions") if isinstance(data.get("regions"), dict) else {}
         for name, loc in (
             ("default", ("strings",)),
             *((a, ("audiences", a)) for a in ("patient", "caregiver", "clinician")),
+            *((f"{r}:default", ("regions", r, "strings")) for r in sorted(regional)),
+            *(
+                (f"{r}:{a}", ("regions", r, "audiences", a))
+                for r in sorted(regional)
+                for a in ("patient", "caregiver", "clinician")
+            ),
         ):
             table = _dig(data, loc)
             if table is None and name != "default":
@@ -303,20 +392,31 @@ def _cross_check(
     references: list[tuple[Reference, Place]],
     corrections: list[tuple[Correction, Place]],
     clinics: list[tuple[Clinic, Place]],
+    outcomes: list[tuple[Outcome, Place]],
+    families: list[tuple[Family, Place]],
 ) -> list[Issue]:
-    """Check what no single file can: unique ids, known topics, sources that exist."""
+    """Check what no single file can: unique ids, known topics and regions, sources that exist."""
     issues: list[Issue] = []
     for items, what in (
         (topics, "topic"),
-        (statements, "statement"),
         (references, "reference"),
         (corrections, "correction"),
         (clinics, "clinic"),
+        (outcomes, "outcome"),
+        (families, "family"),
     ):
         issues.extend(_duplicates(items, what))
-    issues.extend(i for c, p in clinics if (i := _missing_logo(c, p)) is not None)
+    issues.extend(_duplicate_variants(statements))
+    for family, place in families:
+        issues.extend(_unknown_topics(project, incomplete, family.topics, place, f"family {family.id}"))
     for statement, place in statements:
         issues.extend(_check_statement(project, incomplete, statement, place))
+    for outcome, place in outcomes:
+        issues.extend(_unknown_topics(project, incomplete, outcome.topics, place, f"outcome {outcome.id}"))
+        issues.extend(_unknown_regions(project, outcome.regions, place, f"outcome {outcome.id}"))
+        problem = _check_source(project, incomplete, outcome.source)
+        if problem:
+            issues.append(Issue(place.path, place.line, f"outcome {outcome.id}", problem, rule="provenance"))
     for correction, place in corrections:
         issues.extend(_check_correction(project, incomplete, correction, place))
     return issues
@@ -340,26 +440,99 @@ def _duplicates(items: list[tuple[Any, Place]], what: str) -> list[Issue]:
     return issues
 
 
-def _check_statement(project: Project, incomplete: set[str], s: Statement, place: Place) -> list[Issue]:
+def _duplicate_variants(statements: list[tuple[Statement, Place]]) -> list[Issue]:
+    """Statement ids are unique, except regional variants of one id for different regions."""
+    seen: dict[str, list[tuple[Statement, Place]]] = {}
     issues = []
+    for statement, place in statements:
+        for other, first in seen.get(statement.id, []):
+            overlap = (
+                statement.regions is None
+                or other.regions is None
+                or bool(set(statement.regions) & set(other.regions))
+            )
+            if overlap:
+                issues.append(
+                    Issue(
+                        place.path,
+                        place.line,
+                        f"statement {statement.id}",
+                        f"expected a unique id (or regional variants for different regions), "
+                        f"found it also at {first.path}:{first.line}",
+                    )
+                )
+                break
+        seen.setdefault(statement.id, []).append((statement, place))
+    return issues
+
+
+def _unknown_topics(project: Project, incomplete: set[str], topics: Iterable[str], place: Place, where: str) -> list[Issue]:
+    if "Topic" in incomplete:
+        return []
+    known = ", ".join(sorted(project.topics))
+    return [
+        Issue(place.path, place.line, where, f"expected a known topic ({known}), found '{t}'{_did_you_mean(t, project.topics)}")
+        for t in topics
+        if t not in project.topics
+    ]
+
+
+def _unknown_regions(project: Project, regions: Iterable[str] | None, place: Place, where: str) -> list[Issue]:
+    known = ", ".join(sorted(project.regions)) or "none: add content/regions.yaml"
+    return [
+        Issue(place.path, place.line, where, f"expected a region defined in content/regions.yaml ({known}), found '{r}'")
+        for r in regions or ()
+        if r not in project.regions
+    ]
+
+
+def _check_statement(project: Project, incomplete: set[str], s: Statement, place: Place) -> list[Issue]:
     where = f"statement {s.id}"
-    for topic in s.topics or []:
-        if topic not in project.topics and "Topic" not in incomplete:
+    issues = _unknown_topics(project, incomplete, s.topics or (), place, where)
+    for family in s.families or ():
+        if family not in project.families and "Family" not in incomplete:
             issues.append(
                 Issue(
                     place.path,
                     place.line,
                     where,
-                    f"expected a known topic ({', '.join(sorted(project.topics))}), found '{topic}'",
+                    f"expected a family defined in content/families.yaml, found '{family}'"
+                    f"{_did_you_mean(family, project.families)}",
                 )
             )
     for source in s.sources:
         problem = _check_source(project, incomplete, source)
         if problem:
             issues.append(Issue(place.path, place.line, where, problem, rule="provenance"))
-    for region in s.regions or []:
-        if region not in {c.region for c in project.clinics.values()} | {"US", "UK"}:
-            issues.append(Issue(place.path, place.line, where, f"expected a known region, found '{region}'"))
+    issues.extend(_unknown_regions(project, s.regions, place, where))
+    return issues
+
+
+def region_gaps(project: Project, topic: str, region: str) -> list[Issue]:
+    """Return one error per regional statement `topic` uses that has no variant for `region`.
+
+    A region is buildable for a topic only when every regional statement in its scope has a variant
+    (or an `absent` marker) for it: a gap never falls back to another region's facts.
+    """
+    variants: dict[str, list[Statement]] = {}
+    for s in project.statements:
+        if s.regions and s.in_scope(topic, project.families):
+            variants.setdefault(s.id, []).append(s)
+    issues = []
+    for sid, group in sorted(variants.items()):
+        if not any(region in (s.regions or ()) for s in group):
+            place = project.places[statement_key(group[0])]
+            have = ", ".join(sorted({r for s in group for r in s.regions or ()}))
+            issues.append(
+                Issue(
+                    place.path,
+                    place.line,
+                    f"statement {sid}",
+                    f"expected a variant for region {region} (topic {topic}), found only {have}; "
+                    f"add one with regions: [{region}], or absent: with the reason",
+                    rule="regions",
+                )
+            )
     return issues
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -48,6 +49,10 @@ Section = Literal[
     "questions",
     "teach-back",
     "rights",
+    "screening",
+    "acknowledgements",
+    "declaration",
+    "reconsent",
 ]
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -75,6 +80,9 @@ class RefSource(_Strict):
 
 Source = SeedSource | RefSource
 
+Certainty = Literal["several-trials", "one-trial", "mixed-trials", "small-studies", "observational"]
+OutcomeKind = Literal["benefit", "harm"]
+
 
 class Texts(_Strict):
     """The same statement, worded for each audience; a missing audience does not see it."""
@@ -91,25 +99,120 @@ class Texts(_Strict):
 
 
 class Statement(_Strict):
-    """One sourced thing a document says, in one section, for some topics and audiences."""
+    """One sourced thing a document says, in one section, for the topics it names.
+
+    Scope is explicit: `topics` (ids), `families` (named groups of topics in content/families.yaml),
+    or `general: true` (rights, feedback, urgent help: true of any treatment). Nothing applies to a
+    topic that did not opt in. A statement with `regions` is a regional variant: every region the
+    content defines needs its own variant with the same id, or one marked `absent` with the reason.
+    """
 
     id: Id
     section: Section
-    text: Texts
-    sources: list[Source] = Field(min_length=1)
+    text: Texts | None = None
+    sources: list[Source] = Field(default_factory=list)
     label: Short | None = None
     topics: list[Id] | None = None
+    families: list[Id] | None = None
+    general: bool = False
     documents: list[DocumentKind] | None = None
     regions: list[Short] | None = None
+    absent: Short | None = None
     no_treatment: bool = False
 
-    def applies_to(self, topic: str, document: DocumentKind, region: str) -> bool:
+    @model_validator(mode="after")
+    def _scope_and_text(self) -> Statement:
+        scopes = [name for name in ("topics", "families") if getattr(self, name)] + (["general"] if self.general else [])
+        if len(scopes) != 1:
+            found = ", ".join(scopes) or "none"
+            raise ValueError(f"expected exactly one scope (topics, families or general: true), found {found}")
+        if self.absent is not None:
+            if not self.regions:
+                raise ValueError("expected 'absent' only on a regional variant (with regions), found no regions")
+            if self.text is not None or self.sources:
+                raise ValueError("expected no text or sources on an absent variant, found some")
+        elif self.text is None or not self.sources:
+            raise ValueError("expected text and at least one source, found " + ("no text" if self.text is None else "no sources"))
+        return self
+
+    def in_scope(self, topic: str, families: dict[str, tuple[str, ...]]) -> bool:
+        """Say whether this statement opted in to `topic` (directly, through a family, or as general)."""
+        if self.general:
+            return True
+        if self.topics is not None:
+            return topic in self.topics
+        return any(topic in families.get(f, ()) for f in self.families or ())
+
+    def applies_to(self, topic: str, document: DocumentKind, region: str, families: dict[str, tuple[str, ...]]) -> bool:
         """Say whether this statement belongs in `document` for `topic` in `region`."""
         return (
-            (self.topics is None or topic in self.topics)
+            self.absent is None
+            and self.in_scope(topic, families)
             and (self.documents is None or document in self.documents)
             and (self.regions is None or region in self.regions)
         )
+
+
+class Arm(_Strict):
+    """One side of an outcome's comparison: who got what, and how many in 100 had the outcome."""
+
+    label: Texts
+    per100: float = Field(ge=0, le=100)
+    n: int | None = Field(default=None, ge=1)
+    ci: Short | None = None
+
+
+class Outcome(_Strict):
+    """A number a document shows: one outcome, the treatment and its comparison, per 100 people.
+
+    Prose never retypes these figures; the fact box, the icon arrays and `[[id]]` placeholders in
+    statement text render them.
+    """
+
+    id: Id
+    kind: OutcomeKind
+    topics: list[Id] = Field(min_length=1)
+    regions: list[Short] | None = None
+    measure: Texts
+    group: Texts
+    timeframe: Texts
+    certainty: Certainty
+    certainty_note: Texts | None = None
+    treatment: Arm
+    comparison: Arm
+    source: RefSource
+    key: bool = False
+    fact_box: bool = True
+
+    @property
+    def difference(self) -> float:
+        """Return how many more (or fewer) in 100 had the outcome with the treatment."""
+        return self.treatment.per100 - self.comparison.per100
+
+
+class Family(_Strict):
+    """A named group of topics that share content (for example the same pharmacology)."""
+
+    id: Id
+    name: Short
+    topics: list[Id] = Field(min_length=1)
+
+
+class Region(_Strict):
+    """A place with its own law, services and English: what every document for it must carry."""
+
+    id: Short
+    name: Short
+    language: Short
+    urgent_lines: list[Short] = Field(min_length=1)
+    spelling: dict[str, Short] = Field(default_factory=dict)
+
+    def spell(self, text: str) -> str:
+        """Return `text` with this region's spelling (whole words, keeping a leading capital)."""
+        for us, local in self.spelling.items():
+            text = re.sub(rf"\b{re.escape(us)}\b", local, text)
+            text = re.sub(rf"\b{re.escape(us.capitalize())}\b", local.capitalize(), text)
+        return text
 
 
 class Reference(_Strict):
@@ -169,6 +272,13 @@ class Clinic(_Strict):
     logo_alt: Short | None = None
     region: Short
     paper: Paper = "a4"
+    papers: list[Paper] | None = None
+    large_print: bool = True
+
+    @property
+    def edition_papers(self) -> tuple[Paper, ...]:
+        """Return the papers this clinic prints on (its `papers`, or its one `paper`)."""
+        return tuple(self.papers or [self.paper])
 
     @field_validator("logo")
     @classmethod

@@ -16,7 +16,9 @@ from markupsafe import Markup
 
 from leaflets.content import Project
 from leaflets.errors import LeafletsError
-from leaflets.select import Selection
+from leaflets.figures import icon_array
+from leaflets.model import Outcome
+from leaflets.select import DocumentSpec, Selection, describe_difference, describe_per100
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,16 @@ class LeafletRef:
     title: str
     version: str
     fingerprint: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A document rendered to HTML and text, before any PDF is made, with what it was made from."""
+
+    spec: DocumentSpec
+    html: str
+    text: str
+    selection: Selection
 
 
 def make_environment(templates_dir: Path) -> SandboxedEnvironment:
@@ -74,13 +86,18 @@ def render_html(
         "topic": selection.topic,
         "clinic": selection.clinic,
         "title": selection.topic.title.for_audience(spec.audience),
-        "t": _strings(project, spec.audience),
-        "date": _date_formatter(project, spec.audience),
+        "t": _strings(project, spec.audience, selection.region.id),
+        "date": _date_formatter(project, spec.audience, selection.region.id),
         "leaflet": leaflet,
         "logo_url": logo_url,
         "media": media,
-        "corrections": project.corrections if spec.audience == "clinician" else (),
-        "seeds": {name: s.seed for name, s in project.seeds.items()},
+        "region": selection.region,
+        "lang": selection.region.language,
+        "per100": lambda value: describe_per100(value, spec.audience),
+        "difference": lambda value: describe_difference(value, spec.audience),
+        "icon_array": icon_array,
+        "key_outcomes": key_outcomes(selection),
+        "shown_outcomes": shown_outcomes(selection),
     }
     try:
         return env.get_template(template_name).render(context)
@@ -88,18 +105,34 @@ def render_html(
         raise LeafletsError(f"templates/{template_name}: {exc}") from exc
 
 
-def _strings(project: Project, audience: str) -> Callable[[str], str]:
+def key_outcomes(selection: Selection) -> list[Outcome]:
+    """Return the first key benefit and the first key harm: the ones drawn as icon arrays."""
+    firsts = []
+    for kind in ("benefit", "harm"):
+        firsts += [o for o in selection.outcomes if o.kind == kind and o.key][:1]
+    return firsts
+
+
+def shown_outcomes(selection: Selection) -> list[Outcome]:
+    """Return the outcomes a document's fact box shows: the key ones in a patient or carer leaflet, else all."""
+    boxed = [o for o in selection.outcomes if o.fact_box]
+    if selection.spec.document == "leaflet" and selection.spec.audience != "clinician":
+        return [o for o in boxed if o.key]
+    return boxed
+
+
+def _strings(project: Project, audience: str, region: str | None = None) -> Callable[[str], str]:
     def t(key: str) -> str:
         try:
-            return project.string(key, audience)
+            return project.string(key, audience, region)
         except KeyError:
             raise LeafletsError(f"content/strings.yaml: expected a string named '{key}', found none") from None
 
     return t
 
 
-def _date_formatter(project: Project, audience: str) -> Callable[[dt.date], str]:
-    t = _strings(project, audience)
+def _date_formatter(project: Project, audience: str, region: str | None = None) -> Callable[[dt.date], str]:
+    t = _strings(project, audience, region)
 
     def date(value: dt.date) -> str:
         return f"{value.day} {t(f'month-{value.month}')} {value.year}"

@@ -1,28 +1,63 @@
-"""Which statements go into one document, for one topic, audience and clinic."""
+"""The resolver: everything one document prints, for one topic, audience, clinic and region.
+
+Build, check, the preview's change detection, the review pack and approvals all ask `select`, so
+they can never disagree about what a document says.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
 
-from leaflets.content import Project
-from leaflets.model import Audience, Clinic, DocumentKind, Paper, Reference, Statement, Topic
+from leaflets.content import Project, statement_key
+from leaflets.errors import Issue
+from leaflets.model import (
+    Audience,
+    Clinic,
+    Correction,
+    DocumentKind,
+    Outcome,
+    Paper,
+    Reference,
+    RefSource,
+    Region,
+    Statement,
+    Topic,
+)
+
+READERS: tuple[Audience, ...] = ("patient", "caregiver")
+
+_PLACEHOLDER = re.compile(r"\[\[([a-z0-9][a-z0-9-]*)\.(treatment|comparison|difference)\]\]")
 
 
 @dataclass(frozen=True)
 class DocumentSpec:
-    """One document to build: what, for whom, on which paper."""
+    """One document to build: what, for whom, for which clinic, on which paper."""
 
     topic: str
     document: DocumentKind
     audience: Audience
     paper: Paper
     large_print: bool = False
+    clinic: str = ""
 
     @property
     def stem(self) -> str:
         """Return the file name without extension, e.g. `leaflet-patient-a4-large`."""
         large = "-large" if self.large_print else ""
         return f"{self.document}-{self.audience}-{self.paper}{large}"
+
+    @property
+    def name(self) -> str:
+        """Return the document's id in the output tree: `clinic/topic/stem`."""
+        return f"{self.clinic}/{self.topic}/{self.stem}"
+
+    def leaflet(self) -> DocumentSpec:
+        """Return the leaflet a consent record cites: the one given to the patient or carer."""
+        audience: Audience = "patient" if self.audience == "clinician" else self.audience
+        return DocumentSpec(self.topic, "leaflet", audience, self.paper, self.large_print, self.clinic)
 
 
 @dataclass(frozen=True)
@@ -32,6 +67,7 @@ class Item:
     id: str
     text: str
     label: str | None
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,8 +77,14 @@ class Selection:
     spec: DocumentSpec
     topic: Topic
     clinic: Clinic
+    region: Region
     sections: dict[str, tuple[Item, ...]]
     references: tuple[Reference, ...]
+    outcomes: tuple[Outcome, ...] = ()
+    corrections: tuple[Correction, ...] = ()
+    #: Safety content this document lacks (for example its region's crisis line): it must not be written.
+    problems: tuple[Issue, ...] = ()
+    strings: dict[str, str] = field(default_factory=dict)
 
     def section(self, name: str) -> tuple[Item, ...]:
         """Return the items of section `name` (empty when there are none)."""
@@ -52,32 +94,130 @@ class Selection:
     def items(self) -> tuple[Item, ...]:
         return tuple(item for items in self.sections.values() for item in items)
 
+    @property
+    def statement_keys(self) -> tuple[str, ...]:
+        """Return the keys of every statement this document prints, sorted."""
+        return tuple(sorted({item.key for item in self.items}))
+
+    def digest(self) -> str:
+        """Return a hash of everything this document prints: its change-detection key."""
+        body = {
+            "spec": [self.spec.topic, self.spec.document, self.spec.audience, self.spec.paper, self.spec.large_print],
+            "topic": self.topic.model_dump(mode="json"),
+            "clinic": self.clinic.model_dump(mode="json"),
+            "region": self.region.model_dump(mode="json"),
+            "items": [[name, [[i.id, i.text, i.label] for i in items]] for name, items in self.sections.items()],
+            "references": [r.model_dump(mode="json") for r in self.references],
+            "outcomes": [o.model_dump(mode="json") for o in self.outcomes],
+            "strings": sorted(self.strings.items()),
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
+
 
 def select(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
-    """Pick the statements, in content order, that `spec` shows its audience."""
+    """Resolve what `spec` prints for its audience, in content order, for `clinic`'s region."""
+    region = project.regions[clinic.region]
     chosen = [
         s
         for s in project.statements
-        if s.applies_to(spec.topic, spec.document, clinic.region) and s.text.for_audience(spec.audience)
+        if s.applies_to(spec.topic, spec.document, clinic.region, project.families)
+        and s.text is not None
+        and s.text.for_audience(spec.audience)
     ]
+    outcomes = tuple(
+        o
+        for o in project.outcomes
+        if spec.topic in o.topics and (o.regions is None or clinic.region in o.regions)
+    )
+    by_id = {o.id: o for o in project.outcomes}
     sections: dict[str, list[Item]] = {}
     for s in chosen:
-        sections.setdefault(s.section, []).append(_item(s, spec.audience))
+        sections.setdefault(s.section, []).append(_item(s, spec.audience, by_id, region))
+    frozen = {name: tuple(items) for name, items in sections.items()}
+    ids = {s.id for s in chosen}
     return Selection(
         spec=spec,
         topic=project.topics[spec.topic],
         clinic=clinic,
-        sections={name: tuple(items) for name, items in sections.items()},
-        references=_cited(project, chosen),
+        region=region,
+        sections=frozen,
+        references=_cited(project, chosen, outcomes),
+        outcomes=outcomes,
+        corrections=tuple(c for c in project.corrections if ids & set(c.statements)),
+        problems=tuple(_urgent_help_gaps(project, spec, region, frozen.get("urgent-help", ()))),
     )
 
 
-def _item(statement: Statement, audience: Audience) -> Item:
+def _item(statement: Statement, audience: Audience, outcomes: dict[str, Outcome], region: Region) -> Item:
+    assert statement.text is not None
     text = statement.text.for_audience(audience)
     assert text is not None
-    return Item(statement.id, text, statement.label)
+    label = region.spell(statement.label) if statement.label else None
+    return Item(statement.id, region.spell(fill_numbers(text, outcomes, audience)), label, statement_key(statement))
 
 
-def _cited(project: Project, statements: list[Statement]) -> tuple[Reference, ...]:
-    ids = {src.ref for s in statements for src in s.sources if hasattr(src, "ref")}
+def fill_numbers(text: str, outcomes: dict[str, Outcome], audience: Audience) -> str:
+    """Replace `[[outcome.treatment]]`, `.comparison` and `.difference` with the outcome's figures."""
+
+    def figure(match: re.Match[str]) -> str:
+        outcome = outcomes.get(match.group(1))
+        if outcome is None:
+            return match.group(0)  # reported by check's numbers rule
+        part = match.group(2)
+        if part == "difference":
+            return describe_difference(outcome.difference, audience)
+        arm = outcome.treatment if part == "treatment" else outcome.comparison
+        return describe_per100(arm.per100, audience)
+
+    return _PLACEHOLDER.sub(figure, text)
+
+
+def describe_per100(per100: float, audience: Audience) -> str:
+    """Return a figure as a reader sees it: "about 69 in 100", or "69.3%" for clinicians."""
+    if audience == "clinician":
+        return f"{per100:g}%"
+    if 0 < per100 < 1:
+        return "fewer than 1 in 100"
+    return f"about {round(per100)} in 100"
+
+
+def describe_difference(difference: float, audience: Audience) -> str:
+    """Return the absolute difference: "about 17 more in 100", or "17.3 percentage points"."""
+    if audience == "clinician":
+        return f"{abs(difference):g} percentage points {'higher' if difference >= 0 else 'lower'}"
+    amount = round(abs(difference))
+    if amount == 0:
+        return "about the same number"
+    return f"about {amount} {'more' if difference > 0 else 'fewer'} in 100"
+
+
+def placeholders(text: str) -> list[str]:
+    """Return the outcome ids a statement's text refers to."""
+    return [m.group(1) for m in _PLACEHOLDER.finditer(text)]
+
+
+def _urgent_help_gaps(
+    project: Project, spec: DocumentSpec, region: Region, items: tuple[Item, ...]
+) -> list[Issue]:
+    """Fail closed: a document's urgent-help part must carry every crisis and emergency line of its region."""
+    text = " ".join(i.text for i in items)
+    place = project.region_places.get(region.id)
+    path, line = (place.path, place.line) if place else ("content/regions.yaml", 0)
+    return [
+        Issue(
+            path,
+            line,
+            f"region {region.id}",
+            f"expected the urgent-help part of {spec.topic}/{spec.stem} to give '{number}', found "
+            + ("no urgent-help statement" if not items else "it missing"),
+            rule="safety",
+        )
+        for number in region.urgent_lines
+        if number not in text
+    ]
+
+
+def _cited(project: Project, statements: list[Statement], outcomes: tuple[Outcome, ...]) -> tuple[Reference, ...]:
+    ids = {src.ref for s in statements for src in s.sources if isinstance(src, RefSource)}
+    ids |= {o.source.ref for o in outcomes}
     return tuple(project.references[i] for i in sorted(ids))

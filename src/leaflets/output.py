@@ -1,0 +1,70 @@
+"""The output stage: the output folder, atomic writes, and the manifest of what a build wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from leaflets.errors import OutputError
+
+MANIFEST = "manifest.json"
+
+
+def prepare_output(out: Path) -> Path:
+    """Create the output folder, or say clearly why it cannot be used."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: expected an output folder, found a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise OutputError(f"{out}: expected a writable output folder, found it read-only")
+    for leftover in out.rglob(".*.part"):
+        leftover.unlink(missing_ok=True)  # from a build that was killed mid-write
+    return out
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file, so no reader ever sees half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        try:
+            os.chmod(tmp, 0o666 & ~_umask())
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    """Return the entries of `out`'s manifest by document id (empty when there is none)."""
+    try:
+        old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["documents"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {e["id"]: e for e in old if isinstance(e, dict) and isinstance(e.get("id"), str)} if isinstance(old, list) else {}
+
+
+def write_manifest(out: Path, entries: dict[str, dict[str, Any]]) -> Path:
+    """Write `out`/manifest.json: one entry per document, sorted by id."""
+    path = out / MANIFEST
+    body = {"documents": [entries[k] for k in sorted(entries)]}
+    write_atomic(path, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return path
