@@ -247,6 +247,17 @@ def test_a_key_inside_the_output_folder_is_refused(root, tmp_path):
     assert not (tmp_path / "o" / "clinic.key").exists()
 
 
+def test_packets_from_an_earlier_list_or_with_unkeyed_names_are_reported(root, tmp_path, caplog):
+    run(root, tmp_path, *ROWS)
+    (tmp_path / "o" / "packet-0123456789abcdef.pdf").write_bytes(b"%PDF-")
+    report = run(root, tmp_path, ROWS[0], ROWS[1])
+    assert [w.message for w in report.warnings] == [
+        "1 packet file from an earlier list, not in packets.csv; delete them once printed",
+        "1 packet file named by an older leaflets without a key (packet-*.pdf): their names can be traced to "
+        "record numbers; delete them",
+    ]
+
+
 def test_a_changed_row_rebuilds_only_that_packet(root, tmp_path):
     run(root, tmp_path, *ROWS)
     changed = ROWS[2].replace("Dr Lee Park", "Dr Kim Lee")

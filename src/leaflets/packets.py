@@ -43,6 +43,7 @@ MANIFEST = "packets.json"
 COMBINED = "all-packets.pdf"
 INDEX_COLUMNS = ("row", "file", "topic", "paper", "print_size", "pages", "status")
 _PACKET_FILE = re.compile(r"\d{3,}-[0-9a-f]{16}\.pdf")
+_UNKEYED_FILE = re.compile(r"packet-[0-9a-f]{16}\.pdf")  # written before packet ids were keyed
 
 
 @dataclass(frozen=True)
@@ -243,11 +244,20 @@ def _build(out: Path, packet: _Packet, template: Template, shown: str) -> Issue 
 
 
 def _stale_files(out: Path, current: set[str]) -> list[Issue]:
+    """Warn about packets this list does not name: from an earlier list, or named by an older, unkeyed id."""
+    issues = []
     stale = [p for p in out.iterdir() if _PACKET_FILE.fullmatch(p.name) and p.name not in current]
-    if not stale:
-        return []
-    message = f"{_count(len(stale), 'packet file')} from an earlier list, not in {INDEX}; delete them once printed"
-    return [Issue(str(out), 0, "", message, "warning", "packets")]
+    if stale:
+        message = f"{_count(len(stale), 'packet file')} from an earlier list, not in {INDEX}; delete them once printed"
+        issues.append(Issue(str(out), 0, "", message, "warning", "packets"))
+    unkeyed = [p for p in out.iterdir() if _UNKEYED_FILE.fullmatch(p.name)]
+    if unkeyed:
+        message = (
+            f"{_count(len(unkeyed), 'packet file')} named by an older leaflets without a key (packet-*.pdf): "
+            "their names can be traced to record numbers; delete them"
+        )
+        issues.append(Issue(str(out), 0, "", message, "warning", "packets"))
+    return issues
 
 
 # The staff index and the combined print file
