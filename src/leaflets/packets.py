@@ -192,8 +192,7 @@ def _plan(listing: PatientList, wanted: set[str], key: bytes, inputs: str) -> tu
     packets, skipped = [], list(listing.duplicates)
     for row in listing.rows:
         if wanted and row.topic not in wanted:
-            skipped.append(row.row)
-            skipped += [d for d, first in listing.duplicates.items() if first == row.row and d not in skipped]
+            skipped.append(row.row)  # its duplicates are skipped already
             continue
         packet = packet_id(key, row)
         values = "\x1f".join((inputs, *row.values().values()))
