@@ -28,7 +28,7 @@ from pathlib import Path
 
 from leaflets.build import clinic_logo_url, inputs_fingerprint, leaflet_ref, render_document
 from leaflets.content import Project, choose_clinic, load_project
-from leaflets.errors import Issue, UsageError, display_path
+from leaflets.errors import Issue, LeafletsError, UsageError, display_path
 from leaflets.fill import FieldError, Template
 from leaflets.model import Paper
 from leaflets.patients import DateOrder, PatientList, PatientRow, read_patients
@@ -336,7 +336,7 @@ def _write_combined(
     from leaflets.printfile import CoverLine, CoverWords, make_print_file
 
     def word(key: str) -> str:
-        return project.string(key, "clinician")
+        return _string(project, key, "clinician")
 
     words = CoverWords(
         word("packet-list"),
@@ -390,15 +390,22 @@ def render_group(job: GroupJob) -> Template:
     maker = PdfMaker(roots=roots, base_url=job.templates.as_uri() + "/")
     pdf, pages = maker.make_combined(htmls, f"{job.topic} packet")
     if job.duplex:
-        pdf, pages = pad_for_duplex(pdf, pages, project.string("blank-page", "patient"))
+        pdf, pages = pad_for_duplex(pdf, pages, _string(project, "blank-page", "patient"))
     labels = {
-        "name": project.string("patient-name", "patient") + ":",
-        "date_of_birth": project.string("date-of-birth", "patient") + ":",
-        "record_number": project.string("record-number", "patient") + ":",
-        "clinician": project.string("clinician", "patient") + ":",
-        "appointment_date": project.string("discussion-date", "patient") + ":",
+        "name": _string(project, "patient-name", "patient") + ":",
+        "date_of_birth": _string(project, "date-of-birth", "patient") + ":",
+        "record_number": _string(project, "record-number", "patient") + ":",
+        "clinician": _string(project, "clinician", "patient") + ":",
+        "appointment_date": _string(project, "discussion-date", "patient") + ":",
     }
     return make_template(pdf, find_slots(pdf, labels, first_page=pages[0]))
+
+
+def _string(project: Project, key: str, audience: str) -> str:
+    try:
+        return project.string(key, audience)
+    except KeyError:
+        raise LeafletsError(f"content/strings.yaml: expected a string named '{key}', found none") from None
 
 
 def _count(n: int, word: str) -> str:
