@@ -18,11 +18,17 @@ from pdfread import normalise, page_texts, text
 
 def test_every_document_is_built(default_build, root):
     topics = load_project(root).topics
-    built = {(d.spec.topic, d.spec.document, d.spec.audience) for d in default_build.documents}
-    assert built == {(t, d, a) for t in topics for d in DOCUMENTS for a in AUDIENCES}
+    project = load_project(root)
+    editions = {
+        (c.id, p, large) for c in project.clinics.values() for p in c.edition_papers for large in (False, True)
+    }
+    built = {(d.spec.clinic, d.spec.paper, d.spec.large_print, d.spec.topic, d.spec.document, d.spec.audience) for d in default_build.documents}
+    assert built == {(*e, t, d, a) for e in editions for t in topics for d in DOCUMENTS for a in AUDIENCES}
     for doc in default_build.documents:
-        assert doc.files["pdf"].path.name == f"{doc.spec.document}-{doc.spec.audience}-letter.pdf"
+        large = "-large" if doc.spec.large_print else ""
+        assert doc.files["pdf"].path.name == f"{doc.spec.document}-{doc.spec.audience}-{doc.spec.paper}{large}.pdf"
         assert doc.files["pdf"].path.parent.name == doc.spec.topic
+        assert doc.files["pdf"].path.parent.parent.name == doc.spec.clinic
 
 
 def test_each_pdf_holds_its_title_headings_and_statements(default_build, root):
