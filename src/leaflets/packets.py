@@ -21,9 +21,11 @@ import json
 import logging
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from leaflets.build import clinic_logo_url, inputs_fingerprint, leaflet_ref, render_document
@@ -61,6 +63,7 @@ class PacketsOptions:
     duplex: bool = False
     date_order: DateOrder | None = None
     today: dt.date | None = None  # a date of birth after it is refused; None: compare with the appointment only
+    allow_draft: bool = False  # print content not clinically reviewed (with the draft mark)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class GroupJob:
     paper: Paper
     large: bool
     duplex: bool
+    inputs: str  # the hash of everything the render reads
 
 
 @dataclass
@@ -126,6 +130,9 @@ def make_packets(
     wanted = _wanted_topics(project, options.topics)
     shown = display_path(options.patients, project.root)
     listing = read_patients(options.patients, shown, project.topics, clinic.paper, options.date_order, options.today)
+    from leaflets.review import gate_packets  # topics past review, or draft, are refused before anything is written
+
+    gate_packets(project, clinic, [r.topic for r in listing.rows if not wanted or r.topic in wanted], options.today, options.allow_draft, options.templates)
     issues = list(listing.issues) + prepare_private_folder(options.out)
     out = options.out
     key = load_key(options.key_file or default_key_file(clinic.id), out)
@@ -138,16 +145,18 @@ def make_packets(
     combine = options.combined and bool(packets) and not _combined_current(out, old_combined, digest)
     jobs = sorted({p.row.group for p in (packets if combine else todo)})
     shared = _render_all(
-        [GroupJob(project.root, templates_dir, options.clinic, *g, options.duplex) for g in jobs], options.workers
+        [GroupJob(project.root, templates_dir, options.clinic, *g, options.duplex, inputs) for g in jobs],
+        options.workers,
     )
     failed = set(listing.failed)
-    for packet in progress(iter(todo)) if progress else todo:
-        problem = _build(out, packet, shared[packet.row.group], shown)
-        if problem:
-            issues.append(problem)
-            failed.add(packet.row.row)
-            failed.update(packet.duplicates)
-            skipped = [r for r in skipped if r not in packet.duplicates]
+    with _Writer() as writer:
+        for packet in progress(iter(todo)) if progress else todo:
+            problem = _build(out, packet, shared[packet.row.group], shown, writer)
+            if problem:
+                issues.append(problem)
+                failed.add(packet.row.row)
+                failed.update(packet.duplicates)
+                skipped = [r for r in skipped if r not in packet.duplicates]
     done = [p for p in packets if p.row.row not in failed]
     combined = None
     if options.combined and done:
@@ -225,7 +234,7 @@ def _keep(out: Path, packet: _Packet, previous: dict | None) -> bool:
     return True
 
 
-def _build(out: Path, packet: _Packet, template: Template, shown: str) -> Issue | None:
+def _build(out: Path, packet: _Packet, template: Template, shown: str, writer: _Writer) -> Issue | None:
     """Fill and write one packet; a value the form cannot hold is the row's problem, named by column."""
     from leaflets.fill import fill
 
@@ -236,10 +245,34 @@ def _build(out: Path, packet: _Packet, template: Template, shown: str) -> Issue 
         row = packet.row.row
         (out / packet.file).unlink(missing_ok=True)  # an earlier packet for this row is out of date
         return Issue(shown, row, f"row {row}, column {column}", message, "error", "packets")
-    write_private(out / packet.file, data)
+    writer.write(out / packet.file, data)
     packet.pages, packet.sha256 = template.pages, hashlib.sha256(data).hexdigest()
     log.info("row %d: built %s", packet.row.row, packet.file)
     return None
+
+
+class _Writer:
+    """Write packets in a few threads, so waiting for the disk (fsync) overlaps with filling the next."""
+
+    def __init__(self, threads: int = 4, backlog: int = 32) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads)
+        self._pending: deque[Future[None]] = deque()
+        self._backlog = backlog
+
+    def write(self, path: Path, data: bytes) -> None:
+        self._pending.append(self._pool.submit(write_private, path, data))
+        while len(self._pending) > self._backlog:  # bound the packets held in memory
+            self._pending.popleft().result()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()  # an OutputError surfaces here
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _stale_files(out: Path, current: set[str]) -> list[Issue]:
@@ -372,14 +405,9 @@ def _render_all(jobs: list[GroupJob], workers: int | None) -> dict[tuple[str, Pa
 def render_group(job: GroupJob) -> Template:
     """Render the shared packet for one topic, paper and print size, with slots for identifiers."""
     from leaflets.fill import find_slots, make_template
-    from leaflets.pdf import PdfMaker
     from leaflets.printfile import pad_for_duplex
 
-    project = load_project(job.root, extra_clinic=job.clinic_file)
-    clinic = choose_clinic(project, job.clinic_file)
-    env = make_environment(job.templates)
-    roots = (job.templates, project.content_dir)
-    logo_url = clinic_logo_url(project, clinic, roots, inline=False)
+    project, clinic, env, logo_url, maker = _setup(job.root, job.templates, job.clinic_file, job.inputs)
     consent = DocumentSpec(job.topic, "consent", "patient", job.paper, job.large)
     leaflet = DocumentSpec(job.topic, "leaflet", "patient", job.paper, job.large)
     ref = leaflet_ref(project, env, consent, clinic, logo_url)
@@ -387,7 +415,6 @@ def render_group(job: GroupJob) -> Template:
         render_document(project, env, spec, clinic, ref if spec is consent else None, logo_url).html
         for spec in (leaflet, consent)
     ]
-    maker = PdfMaker(roots=roots, base_url=job.templates.as_uri() + "/")
     pdf, pages = maker.make_combined(htmls, f"{job.topic} packet")
     if job.duplex:
         pdf, pages = pad_for_duplex(pdf, pages, _string(project, "blank-page", "patient"))
@@ -399,6 +426,23 @@ def render_group(job: GroupJob) -> Template:
         "appointment_date": _string(project, "discussion-date", "patient") + ":",
     }
     return make_template(pdf, find_slots(pdf, labels, first_page=pages[0]))
+
+
+@lru_cache(maxsize=2)
+def _setup(root: Path, templates: Path, clinic_file: Path | None, inputs: str):  # type: ignore[no-untyped-def]
+    """Load the project, templates and fonts once per process, not once per shared render.
+
+    `inputs` (the hash of every file a render reads) is part of the key, so an edited project is
+    loaded afresh.
+    """
+    from leaflets.pdf import PdfMaker
+
+    project = load_project(root, extra_clinic=clinic_file)
+    clinic = choose_clinic(project, clinic_file)
+    roots = (templates, project.content_dir)
+    logo_url = clinic_logo_url(project, clinic, roots, inline=False)
+    maker = PdfMaker(roots=roots, base_url=templates.as_uri() + "/")
+    return project, clinic, make_environment(templates), logo_url, maker
 
 
 def _string(project: Project, key: str, audience: str) -> str:
