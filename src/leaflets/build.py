@@ -6,6 +6,7 @@ options builds every edition of every clinic; output paths carry the clinic id.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -53,6 +54,8 @@ class BuildOptions:
     standard only (None: standard, plus large print where the clinic asks for it).
     out: the output folder (None: the project's output/). templates: another templates folder.
     jobs: processes that make PDFs (None: one per core).
+    today: refuse topics whose next review is before this day (None: no date gate; the CLI passes
+    today's date, the build itself never reads the clock).
     """
 
     topics: tuple[str, ...] = ()
@@ -65,6 +68,7 @@ class BuildOptions:
     out: Path | None = None
     templates: Path | None = None
     jobs: int | None = None
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
                 jobs.append(_prepare(session, spec, options.formats, out, previous, templates_hash + tools))
             except ContentError as exc:
                 issues.extend(exc.issues)
+    jobs = _review_gate(jobs, options.today, issues)
     built = _make_pdfs(jobs, options.jobs)
     for doc in built:
         log.info("%s %s", "unchanged" if doc.skipped else "built", doc.spec.name)
@@ -144,6 +149,37 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
     if report.issues:
         raise ContentError(list(report.issues))
     return report
+
+
+def _review_gate(jobs: list[_Job], today: dt.date | None, issues: list[Issue]) -> list[_Job]:
+    """Drop every document of a topic whose next review has passed; say once if draft content is built."""
+    overdue = set()
+    for job in jobs:
+        mark = job.rendered.review
+        if today is not None and mark is not None and mark.next_review < today:
+            project, topic = job.session.project, job.rendered.spec.topic
+            place = project.topic_places[topic]
+            issues.append(
+                Issue(
+                    place.path,
+                    place.fields.get("next_review", place.line),
+                    f"topic {topic}",
+                    f"expected a next review after {today}, found {mark.next_review} "
+                    f"({(today - mark.next_review).days} days overdue): not built; review it and update next_review",
+                    rule="review",
+                )
+            )
+            overdue.add((job.session.clinic.id, topic))
+    kept = [j for j in jobs if (j.session.clinic.id, j.rendered.spec.topic) not in overdue]
+    drafts = [j for j in kept if j.rendered.review is not None and not j.rendered.review.approved]
+    if drafts:
+        log.warning(
+            "%d of %d documents are draft (not clinically reviewed, or changed since review) and carry the "
+            "draft mark; see `leaflets check` and `leaflets review-pack`",
+            len(drafts),
+            len(kept),
+        )
+    return kept
 
 
 def _clinics(project: Project, chosen: str | Path | None) -> tuple[list[Clinic], list[Issue]]:
@@ -255,6 +291,7 @@ def _pdf_in_worker(args: tuple[tuple[Path, ...], Path, str, str]) -> tuple[bytes
 def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
     spec = job.rendered.spec
     topic = job.session.project.topics[spec.topic]
+    status = job.rendered.review.status if job.rendered.review else "draft"
     statements = job.rendered.selection.statement_keys
     code = fingerprint(job.rendered.text)
     if job.unchanged is not None:
@@ -262,7 +299,7 @@ def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
             fmt: OutputFile(job.out / info["path"], info["sha256"], info.get("pages"))
             for fmt, info in job.unchanged["files"].items()
         }
-        return BuiltDocument(spec, files, code, topic.review.status, topic.version, job.inputs, True, statements)
+        return BuiltDocument(spec, files, code, status, topic.version, job.inputs, True, statements)
     files: dict[str, OutputFile] = {}
     for fmt in job.formats:
         path = job.out / spec.clinic / spec.topic / f"{spec.stem}.{fmt}"
@@ -276,7 +313,7 @@ def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
             data = job.rendered.text.encode("utf-8")
         write_atomic(path, data)
         files[fmt] = OutputFile(path, hashlib.sha256(data).hexdigest(), pages)
-    return BuiltDocument(spec, files, code, topic.review.status, topic.version, job.inputs, False, statements)
+    return BuiltDocument(spec, files, code, status, topic.version, job.inputs, False, statements)
 
 
 def _kept_entries(previous: dict[str, dict[str, Any]], out: Path, rebuilt: set[str]) -> dict[str, dict[str, Any]]:

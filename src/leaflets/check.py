@@ -6,14 +6,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from leaflets.content import Place, Project, choose_clinic, load_project, region_gaps, statement_key
 from leaflets.errors import ContentError, Issue, UsageError, did_you_mean, display_path
-from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Statement
+from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Reference, RefSource, Seed, SeedSource, Statement
 from leaflets.readability import Score, score, sentence_grade, sentences
-from leaflets.select import DocumentSpec, Item, Selection, fill_numbers, select
+from leaflets.select import DocumentSpec, Item, Selection, fill_numbers, placeholders, select
 
 #: Rule ids, in the order they run; documented in the README.
 RULES = (
@@ -23,10 +23,13 @@ RULES = (
     "provenance",
     "spelling",
     "readability",
+    "plain",
+    "consistency",
     "claims",
     "numbers",
     "balance",
     "review",
+    "approval",
     "completeness",
 )
 
@@ -123,21 +126,20 @@ def check_project(
     require_approved: bool = False,
 ) -> CheckReport:
     """Run every gate over an already loaded project; draft content is an error if `require_approved`."""
-    chosen = tuple(sorted(topics or project.topics))
-    unknown = [t for t in chosen if t not in project.topics]
-    if unknown:
-        expected = ", ".join(sorted(project.topics))
-        hint = did_you_mean(unknown[0], project.topics)
-        raise UsageError(f"--topic: expected one of {expected}, found {', '.join(unknown)}{hint}")
+    chosen = _known_topics(project, topics)
     issues: list[Issue] = []
     issues += check_regions(project, chosen)
     issues += check_safety(project, chosen)
     issues += check_spelling(project, chosen)
     issues += check_readability(project, chosen)
+    issues += check_plain_words(project, chosen)
+    issues += check_consistency(project, chosen)
     issues += check_claims(project, chosen)
     issues += check_numbers(project, chosen)
     issues += check_balance(project, chosen)
+    issues += check_sources(project, chosen)
     issues += check_review(project, chosen, today or dt.date.today(), require_approved)
+    issues += check_approval(project, chosen, require_approved)
     issues += check_output(project, chosen, build_dir or project.root / "output")
     order = {rule: n for n, rule in enumerate(RULES)}
     return CheckReport(tuple(sorted(issues, key=lambda i: (order[i.rule], i.path, i.line, i.message))))
@@ -169,6 +171,109 @@ def _filled(project: Project, s: Statement, audience: Audience) -> str | None:
     """Return a statement's words for `audience` with its outcome figures filled in, as printed."""
     text = s.text.for_audience(audience) if s.text else None
     return fill_numbers(text, {o.id: o for o in project.outcomes}, audience) if text else text
+
+
+SAFETY_SECTIONS = ("who-should-not", "screening", "before", "during", "after", "urgent-help", "checklist")
+LONG_SENTENCE = 20
+_EXPLAINED = re.compile(r"^\s*(?:\(|:|-|\u2013|,? which|,? that is|,? meaning)")
+
+
+def check_plain_words(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """A listed hard word is explained at its first use in each patient or carer document; long sentences warn."""
+    issues = []
+    for sel in _selections(project, topics):
+        text_so_far = ""
+        for item in (i for name, group in sel.sections.items() if name in PROSE for i in group):
+            for word, place in project.plain_words:
+                pattern = re.compile(rf"\b{re.escape(word.word)}\b", re.IGNORECASE)
+                found = pattern.search(item.text)
+                if found is None or pattern.search(text_so_far):
+                    continue
+                sentence = next((x for x in sentences(item.text) if pattern.search(x)), item.text)
+                explained = (
+                    _EXPLAINED.match(item.text[found.end():])
+                    or item.text[: found.start()].rstrip().endswith("(")
+                    or re.search(r"\b(?:means|is called|are called|called|is a|are)\b", sentence, re.IGNORECASE)
+                )
+                if not explained:
+                    issues.append(
+                        _at(
+                            project.places[item.key],
+                            f"statement {item.id} ({sel.spec.audience})",
+                            f"expected '{word.word}' explained at its first use (for example: "
+                            f"{word.word} ({word.plain})), found it unexplained",
+                            "plain",
+                            "warning",
+                        )
+                    )
+            text_so_far += " " + item.text
+    for s in _statements(project, topics):
+        for audience in READERS:
+            text = _filled(project, s, audience)
+            if not text or (audience == "caregiver" and s.text and not s.text.caregiver):
+                continue
+            for sentence in sentences(text):
+                if len(sentence.split()) > LONG_SENTENCE:
+                    issues.append(
+                        _at(
+                            project.places[statement_key(s)],
+                            f"statement {s.id} ({audience})",
+                            f"expected at most {LONG_SENTENCE} words a sentence, found {len(sentence.split())}: "
+                            f"{sentence[:60]!r}...",
+                            "plain",
+                            "warning",
+                        )
+                    )
+    return _unique(issues)
+
+
+def check_consistency(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """Topics of one family give the same safety items; the leaflet carries what the consent record's safety part says."""
+    issues = []
+    for family, members in sorted(project.families.items()):
+        chosen = [t for t in members if t in topics]
+        items: dict[str, dict[str, Statement]] = {t: {} for t in chosen}
+        for s in project.statements:
+            if s.item and s.text is not None and s.section in SAFETY_SECTIONS:
+                for topic in chosen:
+                    if s.in_scope(topic, project.families):
+                        items[topic].setdefault(s.item, s)
+        for topic in chosen:
+            for other in chosen:
+                for name, s in sorted(items[other].items()):
+                    if other != topic and name not in items[topic]:
+                        issues.append(
+                            _at(
+                                project.places[statement_key(s)],
+                                f"statement {s.id}",
+                                f"expected safety item '{name}' for every topic of family {family}, "
+                                f"found it for {other} but not for {topic}",
+                                "consistency",
+                                "warning",
+                            )
+                        )
+    for clinic_id in sorted(project.clinics):
+        clinic = project.clinics[clinic_id]
+        for topic in topics:
+            if region_gaps(project, topic, clinic.region):
+                continue
+            leaflet = select(project, DocumentSpec(topic, "leaflet", "patient", clinic.edition_papers[0], clinic=clinic.id), clinic)
+            consent = select(project, DocumentSpec(topic, "consent", "patient", clinic.edition_papers[0], clinic=clinic.id), clinic)
+            in_leaflet = {i.id for i in leaflet.items}
+            for name in ("before", "during", "after", "who-should-not", "urgent-help"):
+                for item in consent.section(name):
+                    if item.id not in in_leaflet:
+                        issues.append(
+                            _at(
+                                project.places[item.key],
+                                f"statement {item.id}",
+                                f"expected the take-home leaflet for {topic} to carry this safety advice "
+                                f"from the consent record ({name}), found it only in the consent record",
+                                "consistency",
+                                "warning",
+                            )
+                        )
+    return _unique(issues)
 
 
 def check_regions(project: Project, topics: tuple[str, ...]) -> list[Issue]:
@@ -315,11 +420,14 @@ def check_claims(project: Project, topics: tuple[str, ...]) -> list[Issue]:
 def check_numbers(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     """Probabilities as 'N in 100': flag '1 in N', bare percentages, and word bands with no number."""
     issues = []
+    outcomes = {o.id: o for o in project.outcomes}
     for s in _statements(project, topics):
+        place = project.places[statement_key(s)]
+        issues += _typed_figures(s, place)
+        issues += _placeholder_problems(project, s, place, outcomes)
         for audience in READERS:
             text = _filled(project, s, audience) or ""
             where = f"statement {s.id} ({audience})"
-            place = project.places[statement_key(s)]
             for found in _ONE_IN_N.finditer(text):
                 issues.append(
                     _at(
@@ -356,7 +464,7 @@ def check_numbers(project: Project, topics: tuple[str, ...]) -> list[Issue]:
                 first = next(i for i in items if _IN_100.search(i.text))
                 issues.append(
                     _at(
-                        project.places[first.id],
+                        project.places[first.key],
                         f"{sel.spec.document}/{sel.spec.audience} {name}",
                         "expected a time frame (such as 'in 4 weeks') with these numbers, found none",
                         "numbers",
@@ -366,25 +474,130 @@ def check_numbers(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     return _unique(issues)
 
 
+_TYPED_FIGURE = re.compile(r"\b\d+(?:\.\d+)?\s+(?:in|out of)\s+\d[\d,]*\b")
+
+
+def _typed_figures(s: Statement, place: Place) -> list[Issue]:
+    """A figure typed into patient or carer prose is an error: numbers come only from content/outcomes."""
+    issues = []
+    for audience in READERS:
+        text = s.text.for_audience(audience) if s.text else None
+        if audience == "caregiver" and s.text and not s.text.caregiver:
+            continue
+        for found in _TYPED_FIGURE.finditer(text or ""):
+            issues.append(
+                _at(
+                    place,
+                    f"statement {s.id} ({audience})",
+                    f"expected a figure from content/outcomes (write [[outcome-id.treatment]]), "
+                    f"found '{found.group(0)}' typed into the text",
+                    "numbers",
+                )
+            )
+    return issues
+
+
+def _placeholder_problems(project: Project, s: Statement, place: Place, outcomes: dict) -> list[Issue]:
+    """Each [[outcome.part]] names a defined outcome of a topic the statement is for."""
+    issues = []
+    texts = [t for t in (s.text.patient, s.text.caregiver, s.text.clinician) if t] if s.text else []
+    for oid in sorted({o for t in texts for o in placeholders(t)}):
+        outcome = outcomes.get(oid)
+        if outcome is None:
+            message = f"expected an outcome defined in content/outcomes, found '{oid}'"
+        elif not any(s.in_scope(t, project.families) for t in outcome.topics):
+            message = f"expected an outcome of this statement's topics, found '{oid}' (for {', '.join(outcome.topics)})"
+        else:
+            continue
+        issues.append(_at(place, f"statement {s.id}", message, "numbers"))
+    return issues
+
+
 def check_balance(project: Project, topics: tuple[str, ...]) -> list[Issue]:
-    """Each document shows benefits and harms, and alternatives including no treatment."""
+    """Each document shows the topic's own benefits, harms and alternatives, and a no-treatment option.
+
+    Only what the topic asked for counts (statements for it or a family it is in, and its outcomes):
+    a general statement is true of any treatment and cannot stand in for what this one does.
+    """
+    issues = []
+    no_change = {s.id for s in project.statements if s.no_treatment}
+    for sel in _selections(project, topics, AUDIENCES):
+        kinds = {o.kind for o in sel.outcomes}
+        missing = []
+        for name, sections, outcome_kind in _BALANCE:
+            items = [i for section in sections for i in sel.section(section)]
+            if outcome_kind not in kinds and not _own(items):
+                missing.append(_missing_own(name, items))
+        if not any(i.id in no_change for i in sel.section("options")):
+            missing.append("a no-treatment option (a statement with no_treatment: true), found none")
+        if missing:
+            where = f"{sel.spec.document}/{sel.spec.audience}"
+            place = project.topic_places[sel.spec.topic]
+            issues.append(_at(place, where, "expected " + "; ".join(missing), "balance"))
+    return issues
+
+
+#: What balance asks of each document: a name, the sections that show it, and the outcome kind that counts too.
+_BALANCE = (
+    ("benefits", ("benefits",), "benefit"),
+    ("harms", ("risks-day", "risks-long", "risks-rare"), "harm"),
+    ("alternatives", ("options",), None),
+)
+
+
+def _own(items: list[Item]) -> list[Item]:
+    """The items a topic asked for itself (by topic or family), not general ones."""
+    return [i for i in items if not i.why.startswith("general")]
+
+
+def _missing_own(name: str, items: list[Item]) -> str:
+    found = f"only general ones ({', '.join(i.id for i in items)})" if items else "none"
+    return f"its own {name} (statements for this topic or a family it is in), found {found}"
+
+
+def check_sources(project: Project, topics: tuple[str, ...]) -> list[Issue]:
+    """Every reference and seed a topic's documents cite is about that topic (or its family) or marked general."""
+    statements = {statement_key(s): s for s in project.statements}
     issues = []
     for sel in _selections(project, topics, AUDIENCES):
-        where = f"{sel.spec.document}/{sel.spec.audience}"
-        place = project.topic_places[sel.spec.topic]
-        missing = []
-        if not sel.section("benefits"):
-            missing.append("benefits")
-        if not (sel.section("risks-day") or sel.section("risks-long") or sel.section("risks-rare")):
-            missing.append("harms")
-        if not sel.section("options"):
-            missing.append("alternatives")
-        no_change = {s.id for s in project.statements if s.no_treatment}
-        if not any(i.id in no_change for i in sel.section("options")):
-            missing.append("a no-treatment option (a statement with no_treatment: true)")
-        if missing:
-            issues.append(_at(place, where, f"expected {', '.join(missing)}, found none", "balance"))
-    return issues
+        topic = sel.spec.topic
+        for item in sel.items:
+            s = statements[item.key]
+            for source in s.sources:
+                problem = _off_topic(project, source, topic)
+                if problem:
+                    issues.append(_at(project.places[item.key], f"statement {s.id} ({topic})", problem, "provenance"))
+        for outcome in sel.outcomes:
+            problem = _off_topic(project, outcome.source, topic)
+            if problem:
+                issues.append(_at(project.outcome_places[outcome.id], f"outcome {outcome.id}", problem, "provenance"))
+        for c in sel.corrections:  # printed in the consent record's appendix
+            cited: list[SeedSource | RefSource] = [SeedSource(seed=c.seed, quote=c.quote)]
+            for source in cited + [RefSource(ref=r) for r in c.references]:
+                problem = _off_topic(project, source, topic)
+                if problem:
+                    where = f"correction {c.id} ({topic})"
+                    issues.append(Issue("content/corrections.yaml", 0, where, problem, "error", "provenance"))
+    return _unique(issues)
+
+
+def _off_topic(project: Project, source: SeedSource | RefSource, topic: str) -> str | None:
+    """Say what is wrong when `source` is not about `topic`, or None when it is."""
+    about: Reference | Seed | None
+    if isinstance(source, RefSource):
+        about, what, where = project.references.get(source.ref), f"reference '{source.ref}'", "content/references.yaml"
+    else:
+        seed = project.seeds.get(source.seed)
+        about, what, where = (seed.seed if seed else None), f"seed '{source.seed}'", "seeds/index.yaml"
+    if about is None or about.scope(topic, project.families):
+        return None  # an unknown source is reported by the schema rule
+    if about.topics or about.families:
+        scope = ", ".join([*(about.topics or ()), *(f"family {f}" for f in about.families or ())])
+        return f"expected sources about {topic} or marked general, found {what} about {scope}"
+    return (
+        f"expected sources about {topic} or marked general, found {what} with no scope "
+        f"(add topics:, families: or general: true to it in {where})"
+    )
 
 
 def check_review(
@@ -415,25 +628,59 @@ def check_review(
                     "warning",
                 )
             )
-        if topic.review.status == "draft" and require_approved:
-            issues.append(
-                _at(
-                    place.at("review"),
-                    "review.status",
-                    "expected approved content (--require-approved), found draft: not yet clinically reviewed",
-                    "review",
-                )
-            )
-        elif topic.review.status == "draft":
-            issues.append(
-                _at(
-                    place.at("review"),
-                    "review.status",
-                    "draft: not yet clinically reviewed; documents carry the draft mark",
-                    "review",
-                    "note",
-                )
-            )
+        for region in _unapproved_regions(project, topic_id):
+            if require_approved:
+                message = f"expected approved content (--require-approved), found draft for region {region}: not yet clinically reviewed"
+            else:
+                message = f"draft: not yet clinically reviewed for region {region}; documents carry the draft mark"
+            severity = "error" if require_approved else "note"
+            issues.append(_at(place.at("review"), "review.status", message, "review", severity))
+    return issues
+
+
+def _unapproved_regions(project: Project, topic: str) -> list[str]:
+    """Return the regions (of the project's clinics) with no approval file for `topic`."""
+    from leaflets.approval import approval_path
+
+    regions = sorted({c.region for c in project.clinics.values()})
+    return [r for r in regions if not approval_path(project, topic, r).is_file()]
+
+
+def check_approval(project: Project, topics: tuple[str, ...], require_approved: bool = False) -> list[Issue]:
+    """One line per statement (and outcome, reference, title or string) new or changed since its approval."""
+    from leaflets.approval import changes, current, load_approvals, shown_path, string_hashes
+
+    try:
+        approvals = load_approvals(project)
+    except ContentError as exc:
+        return [replace(i, rule="approval") for i in exc.issues]
+    severity = "error" if require_approved else "warning"
+    issues = []
+    for (topic, region), approval in sorted(approvals.items()):
+        if topic not in topics:
+            continue
+        now = current(project, topic, region)
+        since = f"since review on {approval.date} by {approval.reviewer} (region {region})"
+        after = "documents that print it carry the draft mark until `leaflets approve` again"
+        for key, kind in changes(approval, now).items():
+            where = f"statement {key.split('@')[0]}"
+            issues.append(_at(project.places[key], where, f"{kind} {since}: {after}", "approval", severity))
+        for oid, digest in now.outcomes.items():
+            if approval.outcomes.get(oid) != digest:
+                place = project.outcome_places[oid]
+                issues.append(_at(place, f"outcome {oid}", f"changed {since}: {after}", "approval", severity))
+        approval_file = shown_path(project, topic, region)
+        for rid, digest in now.references.items():
+            if approval.references.get(rid) != digest:
+                message = f"changed {since}: {after}"
+                issues.append(Issue("content/references.yaml", 0, f"reference {rid}", message, severity, "approval"))
+        if approval.title != now.title:
+            issues.append(_at(project.topic_places[topic], "title", f"changed {since}: {after}", "approval", severity))
+        for audience, approved in sorted(approval.strings.items()):
+            for key, digest in string_hashes(project, audience, region, approved).items():
+                if digest != approved[key]:
+                    message = f"changed {since} ({audience}; recorded in {approval_file}): {after}"
+                    issues.append(Issue("content/strings.yaml", 0, f"string {key}", message, severity, "approval"))
     return issues
 
 
@@ -497,3 +744,31 @@ def _out_of_date(project: Project, manifest: Path) -> bool:
     built = manifest.stat().st_mtime
     folders = (project.content_dir, project.root / "seeds", project.root / "templates")
     return any(p.stat().st_mtime > built for folder in folders for p in folder.rglob("*") if p.is_file())
+
+
+def explain(project: Project, topics: tuple[str, ...] = ()) -> list[str]:
+    """List what each document of `topics` prints (per clinic, document and audience) and why, as the resolver says."""
+    chosen = _known_topics(project, topics)
+    lines = []
+    for sel in _selections(project, chosen, AUDIENCES):
+        spec = sel.spec
+        lines.append(f"{spec.topic} {spec.document}/{spec.audience} (clinic {sel.clinic.id}, region {sel.region.id}):")
+        for name, items in sel.sections.items():
+            for item in items:
+                place = project.places[item.key]
+                lines.append(f"  {name}: {item.id} ({item.why}) {place.path}:{place.line}")
+        for outcome in sel.outcomes:
+            place = project.outcome_places[outcome.id]
+            lines.append(f"  outcome: {outcome.id} ({outcome.kind}, topic) {place.path}:{place.line}")
+    return lines
+
+
+def _known_topics(project: Project, topics: tuple[str, ...]) -> tuple[str, ...]:
+    """Return `topics` (every topic when empty), sorted; an unknown one is a usage error."""
+    chosen = tuple(sorted(topics or project.topics))
+    unknown = [t for t in chosen if t not in project.topics]
+    if unknown:
+        expected = ", ".join(sorted(project.topics))
+        hint = did_you_mean(unknown[0], project.topics)
+        raise UsageError(f"--topic: expected one of {expected}, found {', '.join(unknown)}{hint}")
+    return chosen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import sys
@@ -127,6 +128,12 @@ def main(verbose: int, quiet: bool) -> None:
     default=None,
     help="Templates folder (default: templates/ in the project).",
 )
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Refuse topics whose next review is before this day (default: today).",
+)
 def build(
     project: Path,
     topics: tuple[str, ...],
@@ -139,6 +146,7 @@ def build(
     jobs: int | None,
     out: Path | None,
     templates: Path | None,
+    today: object,
 ) -> None:
     """Build every edition (clinic x paper x print size) into OUT/<clinic>/<topic>/<document>-<audience>-<paper>[-large].<format>."""
     from leaflets.build import BuildOptions
@@ -155,6 +163,7 @@ def build(
         "jobs": jobs,
         "out": out,
         "templates": templates,
+        "today": _day(today),
     }
     options = BuildOptions(**{k: v for k, v in given.items() if v is not None})  # defaults live in BuildOptions
     report = run_build(project, options)
@@ -167,6 +176,11 @@ def build(
         f"Built {made} documents, {len(report.documents) - made} unchanged, into {report.out} "
         f"(manifest: {report.manifest.name})."
     )
+
+
+def _day(value: object) -> dt.date:
+    """Return the day a --today option gives, or today's date (read here, never inside a build)."""
+    return value.date() if value is not None else dt.date.today()  # type: ignore[attr-defined,no-any-return]
 
 
 def _clinic_argument(clinic: str | None) -> str | Path | None:
@@ -186,7 +200,9 @@ def list_(project: Path) -> None:
     loaded = load_project(project)
     click.echo("topics:")
     for topic in loaded.topics.values():
-        click.echo(f"  {topic.id}  {topic.short_title} (version {topic.version}, {topic.review.status})")
+        approved = sorted(r for r in loaded.regions if (loaded.content_dir / "approvals" / f"{topic.id}-{r}.yaml").is_file())
+        status = f"approved for {', '.join(approved)}" if approved else "draft"
+        click.echo(f"  {topic.id}  {topic.short_title} (version {topic.version}, {status})")
     click.echo("clinics:")
     for clinic in loaded.clinics.values():
         papers = ", ".join(clinic.edition_papers)
@@ -353,6 +369,7 @@ def pdftext(pdf: Path) -> None:
     help="Refuse dates of birth after this day (default: today).",
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes to render with (default: cores).")
+@click.option("--allow-draft", is_flag=True, help="Print draft (not clinically reviewed) content, with the draft mark.")
 def packets(
     project: Path,
     patients: Path,
@@ -365,6 +382,7 @@ def packets(
     key_file: Path | None,
     today: object,
     workers: int | None,
+    allow_draft: bool,
 ) -> None:
     """Build one packet per patient: the leaflet, then the consent record with their identifiers on every page.
 
@@ -387,6 +405,7 @@ def packets(
         duplex=duplex,
         date_order=date_order,  # type: ignore[arg-type]
         today=day,
+        allow_draft=allow_draft,
     )
     show_bar = sys.stderr.isatty() and not logging.getLogger().isEnabledFor(logging.INFO)
 
@@ -405,6 +424,51 @@ def packets(
     click.echo(f"{report.summary()} Index: {report.index}.{combined_file}")
     if report.failed:
         raise SystemExit(1)
+
+
+@main.command()
+@project_option
+@click.option("--topic", required=True, metavar="ID", help="The topic approved.")
+@click.option("--region", required=True, metavar="R", help="The region approved (see `leaflets list`).")
+@click.option("--reviewer", required=True, metavar='"NAME, ROLE"', help='Who reviewed it: "NAME, ROLE".')
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day of the review (default: today).",
+)
+def approve(project: Path, topic: str, region: str, reviewer: str, day: object) -> None:
+    """Record the clinical approval of exactly what TOPIC's documents print in REGION (content/approvals/).
+
+    Refuses while `leaflets check --topic` finds errors. After any later edit, the documents that
+    print a changed statement carry the draft mark again until approved again.
+    """
+    from leaflets.review import approve as run_approve
+    from leaflets.review import reviewer_parts
+
+    name, role = reviewer_parts(reviewer)
+    date = _day(day)
+    done = run_approve(project, topic, region, name, role, date)
+    click.echo(
+        f"Approved {topic} for {region}: {done.statements} statements (content {done.fingerprint}), "
+        f"reviewed by {name} on {date}. Wrote {done.path}."
+    )
+
+
+@main.command("review-pack")
+@project_option
+@click.option("--topic", "topics", multiple=True, metavar="ID", help="Topic (repeatable; default: every topic).")
+@click.option("--region", "regions", multiple=True, metavar="R", help="Region (repeatable; default: every clinic's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the packs.")
+def review_pack(project: Path, topics: tuple[str, ...], regions: tuple[str, ...], out: Path) -> None:
+    """Write the reviewing clinician's pack (HTML and PDF) per topic and region, with a sign-off sheet."""
+    from leaflets.review import review_pack as run_pack
+
+    written = run_pack(project, tuple(topics), tuple(regions), out)
+    for path in written:
+        log.info("wrote %s", path)
+    click.echo(f"Wrote {len(written)} files into {out}.")
 
 
 @main.command()

@@ -20,6 +20,7 @@ from leaflets.model import (
     Correction,
     Family,
     Outcome,
+    PlainWord,
     Reference,
     RefSource,
     Region,
@@ -65,6 +66,7 @@ class Project:
     seeds: dict[str, SeedText]
     terms: tuple[str, ...] = ()
     claims: tuple[Claim, ...] = ()
+    plain_words: tuple[tuple[PlainWord, Place], ...] = ()
     places: dict[str, Place] = field(default_factory=dict)
     topic_places: dict[str, Place] = field(default_factory=dict)
     regions: dict[str, Region] = field(default_factory=dict)
@@ -207,6 +209,7 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
     strings = loader.strings(root / "content" / "strings.yaml")
     claims = loader.items(Claim, loader.optional(root / "content" / "claims.yaml"), key="claims")
     terms = loader.items(Term, loader.optional(root / "content" / "terms.yaml"), key="terms", wrap="term")
+    plain_words = loader.items(PlainWord, loader.optional(root / "content" / "plain-words.yaml"), key="words")
     clinic_paths = loader.files("clinics")
     if extra_clinic is not None and extra_clinic.resolve() not in {p.resolve() for p in clinic_paths}:
         clinic_paths.append(extra_clinic)
@@ -223,6 +226,7 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
         seeds=seeds,
         terms=tuple(t.term for t, _ in terms),
         claims=tuple(c for c, _ in claims),
+        plain_words=tuple((w, p) for w, p in plain_words),
         places={statement_key(s): p for s, p in statements},
         topic_places={t.id: p for t, p in topics},
         regions={r.id: r for r, _ in regions},
@@ -419,6 +423,55 @@ def _cross_check(
             issues.append(Issue(place.path, place.line, f"outcome {outcome.id}", problem, rule="provenance"))
     for correction, place in corrections:
         issues.extend(_check_correction(project, incomplete, correction, place))
+    for topic, place in topics:
+        issues.extend(_check_topic(project, incomplete, topic, place))
+    for reference, place in references:
+        issues.extend(_unknown_scope(project, incomplete, reference, place, f"reference {reference.id}"))
+    return issues
+
+
+def _check_topic(project: Project, incomplete: set[str], topic: Topic, place: Place) -> list[Issue]:
+    """A topic's key points are its own key-points statements; its headings name known strings."""
+    issues = []
+    if "Statement" not in incomplete:
+        points = {
+            s.id for s in project.statements if s.section == "key-points" and s.in_scope(topic.id, project.families)
+        }
+        for n, sid in enumerate(topic.key_points):
+            if sid not in points:
+                issues.append(
+                    Issue(
+                        place.path,
+                        place.fields.get("key_points", place.line),
+                        f"key_points[{n}]",
+                        f"expected a key-points statement in scope of {topic.id}, found '{sid}'"
+                        f"{_did_you_mean(sid, points)}",
+                    )
+                )
+    known = set(project.strings.get("default", {}))
+    for key in sorted(topic.headings) if known else ():
+        if key not in known:
+            issues.append(
+                Issue(
+                    place.path,
+                    place.fields.get("headings", place.line),
+                    f"headings.{key}",
+                    f"expected the name of a string in content/strings.yaml (such as 'condition'), found '{key}'"
+                    f"{_did_you_mean(key, known)}",
+                )
+            )
+    return issues
+
+
+def _unknown_scope(project: Project, incomplete: set[str], item: Any, place: Place, where: str) -> list[Issue]:
+    """The topics and families a reference or seed says it is about exist."""
+    issues = _unknown_topics(project, incomplete, item.topics or (), place, where)
+    if "Family" not in incomplete:
+        issues += [
+            Issue(place.path, place.line, where, f"expected a family defined in content/families.yaml, found '{f}'")
+            for f in item.families or ()
+            if f not in project.families
+        ]
     return issues
 
 
@@ -488,7 +541,7 @@ def _unknown_regions(project: Project, regions: Iterable[str] | None, place: Pla
 
 def _check_statement(project: Project, incomplete: set[str], s: Statement, place: Place) -> list[Issue]:
     where = f"statement {s.id}"
-    issues = _unknown_topics(project, incomplete, s.topics or (), place, where)
+    issues = _unknown_topics(project, incomplete, [*(s.topics or ()), *(s.treatment_of or ())], place, where)
     for family in s.families or ():
         if family not in project.families and "Family" not in incomplete:
             issues.append(

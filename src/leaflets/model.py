@@ -64,6 +64,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def scope_reason(
+    general: bool, topics: list[str] | None, families: list[str] | None, topic: str, groups: dict[str, tuple[str, ...]]
+) -> str | None:
+    """Say why something with this scope applies to `topic`: 'topic', 'family ID' or 'general'; None if it does not."""
+    if general:
+        return "general"
+    if topics and topic in topics:
+        return "topic"
+    return next((f"family {f}" for f in families or () if topic in groups.get(f, ())), None)
+
+
 class SeedSource(_Strict):
     """A passage quoted word for word from one of the source articles in seeds/."""
 
@@ -119,9 +130,16 @@ class Statement(_Strict):
     regions: list[Short] | None = None
     absent: Short | None = None
     no_treatment: bool = False
+    #: The safety item this statement gives for its topic (for example `stay-after-dose`): topics of a
+    #: family are expected to give the same items, and `leaflets check` (rule consistency) says where not.
+    item: Id | None = None
+    #: An option row that is these topics' own treatment: never listed as an alternative to itself.
+    treatment_of: list[Id] | None = None
 
     @model_validator(mode="after")
     def _scope_and_text(self) -> Statement:
+        if self.treatment_of is not None and self.section != "options":
+            raise ValueError(f"expected 'treatment_of' only on an options statement, found section {self.section}")
         scopes = [name for name in ("topics", "families") if getattr(self, name)] + (["general"] if self.general else [])
         if len(scopes) != 1:
             found = ", ".join(scopes) or "none"
@@ -137,11 +155,11 @@ class Statement(_Strict):
 
     def in_scope(self, topic: str, families: dict[str, tuple[str, ...]]) -> bool:
         """Say whether this statement opted in to `topic` (directly, through a family, or as general)."""
-        if self.general:
-            return True
-        if self.topics is not None:
-            return topic in self.topics
-        return any(topic in families.get(f, ()) for f in self.families or ())
+        return self.scope(topic, families) is not None
+
+    def scope(self, topic: str, families: dict[str, tuple[str, ...]]) -> str | None:
+        """Say how this statement opted in to `topic`: 'topic', 'family ID', 'general', or None."""
+        return scope_reason(self.general, self.topics, self.families, topic, families)
 
     def applies_to(self, topic: str, document: DocumentKind, region: str, families: dict[str, tuple[str, ...]]) -> bool:
         """Say whether this statement belongs in `document` for `topic` in `region`."""
@@ -222,20 +240,34 @@ class Reference(_Strict):
     short: Short
     citation: Text
     url: Short | None = None
+    #: What the source is about (like a statement's scope); check's provenance rule requires one.
+    topics: list[Id] | None = None
+    families: list[Id] | None = None
+    general: bool = False
+
+    def scope(self, topic: str, families: dict[str, tuple[str, ...]]) -> str | None:
+        """Say how this reference is about `topic`: 'topic', 'family ID', 'general', or None."""
+        return scope_reason(self.general, self.topics, self.families, topic, families)
 
 
 class Review(_Strict):
-    """Clinical review status: content stays draft until a named clinician approves it."""
+    """Kept so older topic files load: `review: {status: draft}` says nothing the build uses.
 
-    status: Literal["draft", "approved"]
-    reviewer: Short | None = None
-    date: dt.date | None = None
+    Approval lives only in content/approvals/ (hashes of what the documents print, written by
+    `leaflets approve`); a topic file cannot say its content is approved.
+    """
 
-    @model_validator(mode="after")
-    def _approved_needs_reviewer(self) -> Review:
-        if self.status == "approved" and (self.reviewer is None or self.date is None):
-            raise ValueError("expected a reviewer and a date for approved content, found none")
-        return self
+    status: Literal["draft"] = "draft"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_approval_here(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("status") == "approved":
+            raise ValueError(
+                "expected no approval in a topic file (run `leaflets approve`: approvals live in "
+                "content/approvals/), found status: approved; remove the review field"
+            )
+        return data
 
 
 class Topic(_Strict):
@@ -247,8 +279,12 @@ class Topic(_Strict):
     version: Short
     published: dt.date
     next_review: dt.date
-    review: Review
+    review: Review | None = None
     language: Short = "en"
+    #: Headings this topic words its own way, by string name (e.g. condition: "What is ...?").
+    headings: dict[Id, Short] = Field(default_factory=dict)
+    #: Ids of key-points statements in the order the box lists them; others follow in content order.
+    key_points: list[Id] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _review_after_publication(self) -> Topic:
@@ -317,6 +353,13 @@ class Claim(_Strict):
     why: Short
 
 
+class PlainWord(_Strict):
+    """A word patients stumble on, and the plain words that must explain it at its first use."""
+
+    word: Short
+    plain: Text
+
+
 class Term(_Strict):
     """A term the documents explain at first use; readability counts it as one syllable."""
 
@@ -329,3 +372,11 @@ class Seed(_Strict):
     id: Id
     file: Short
     title: Text
+    #: What the article is about (like a statement's scope); check's provenance rule requires one.
+    topics: list[Id] | None = None
+    families: list[Id] | None = None
+    general: bool = False
+
+    def scope(self, topic: str, families: dict[str, tuple[str, ...]]) -> str | None:
+        """Say how this article is about `topic`: 'topic', 'family ID', 'general', or None."""
+        return scope_reason(self.general, self.topics, self.families, topic, families)

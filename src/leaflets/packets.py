@@ -63,6 +63,7 @@ class PacketsOptions:
     duplex: bool = False
     date_order: DateOrder | None = None
     today: dt.date | None = None  # a date of birth after it is refused; None: compare with the appointment only
+    allow_draft: bool = False  # print content not clinically reviewed (with the draft mark)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ def make_packets(
     wanted = _wanted_topics(project, options.topics)
     shown = display_path(options.patients, project.root)
     listing = read_patients(options.patients, shown, project.topics, clinic.paper, options.date_order, options.today)
+    from leaflets.review import gate_packets  # topics past review, or draft, are refused before anything is written
+
+    gate_packets(project, clinic, [r.topic for r in listing.rows if not wanted or r.topic in wanted], options.today, options.allow_draft, options.templates)
     issues = list(listing.issues) + prepare_private_folder(options.out)
     out = options.out
     key = load_key(options.key_file or default_key_file(clinic.id), out)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -19,6 +20,9 @@ from leaflets.errors import LeafletsError
 from leaflets.figures import icon_array
 from leaflets.model import Outcome
 from leaflets.select import DocumentSpec, Selection, describe_difference, describe_per100
+
+if TYPE_CHECKING:
+    from leaflets.approval import ReviewMark
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Rendered:
     html: str
     text: str
     selection: Selection
+    review: ReviewMark | None = None
 
 
 def make_environment(templates_dir: Path) -> SandboxedEnvironment:
@@ -76,8 +81,10 @@ def render_html(
     leaflet: LeafletRef | None = None,
     logo_url: str | None = None,
     media: str = "print",
+    review: ReviewMark | None = None,
+    printed: set[str] | None = None,
 ) -> str:
-    """Render one document to HTML with its template."""
+    """Render one document to HTML with its template; `printed` collects the keys of the strings it prints."""
     spec = selection.spec
     template_name = f"{spec.document}.html.j2"
     context = {
@@ -86,8 +93,9 @@ def render_html(
         "topic": selection.topic,
         "clinic": selection.clinic,
         "title": selection.topic.title.for_audience(spec.audience),
-        "t": _strings(project, spec.audience, selection.region.id),
-        "date": _date_formatter(project, spec.audience, selection.region.id),
+        "t": _topic_headings(selection, _strings(project, spec.audience, selection.region.id, printed)),
+        "date": _date_formatter(project, spec.audience, selection.region.id, printed),
+        "review": review,
         "leaflet": leaflet,
         "logo_url": logo_url,
         "media": media,
@@ -114,15 +122,19 @@ def key_outcomes(selection: Selection) -> list[Outcome]:
 
 
 def shown_outcomes(selection: Selection) -> list[Outcome]:
-    """Return the outcomes a document's fact box shows: the key ones in a patient or carer leaflet, else all."""
+    """Return the outcomes a document's fact box shows: the key ones in a leaflet, all in a consent record."""
     boxed = [o for o in selection.outcomes if o.fact_box]
-    if selection.spec.document == "leaflet" and selection.spec.audience != "clinician":
+    if selection.spec.document == "leaflet":
         return [o for o in boxed if o.key]
     return boxed
 
 
-def _strings(project: Project, audience: str, region: str | None = None) -> Callable[[str], str]:
+def _strings(
+    project: Project, audience: str, region: str | None = None, printed: set[str] | None = None
+) -> Callable[[str], str]:
     def t(key: str) -> str:
+        if printed is not None:
+            printed.add(key)
         try:
             return project.string(key, audience, region)
         except KeyError:
@@ -131,8 +143,20 @@ def _strings(project: Project, audience: str, region: str | None = None) -> Call
     return t
 
 
-def _date_formatter(project: Project, audience: str, region: str | None = None) -> Callable[[dt.date], str]:
-    t = _strings(project, audience, region)
+def _topic_headings(selection: Selection, t: Callable[[str], str]) -> Callable[[str], str]:
+    """Return `t` with the topic's own headings first (in its region's spelling): `headings:` in the topic file."""
+    headings = selection.topic.headings
+
+    def heading(key: str) -> str:
+        return selection.region.spell(headings[key]) if key in headings else t(key)
+
+    return heading
+
+
+def _date_formatter(
+    project: Project, audience: str, region: str | None = None, printed: set[str] | None = None
+) -> Callable[[dt.date], str]:
+    t = _strings(project, audience, region, printed)
 
     def date(value: dt.date) -> str:
         return f"{value.day} {t(f'month-{value.month}')} {value.year}"

@@ -68,6 +68,8 @@ class Item:
     text: str
     label: str | None
     key: str = ""
+    #: Why the resolver chose it: 'topic', 'family ID' or 'general', and 'region R' for a regional variant.
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,16 +125,20 @@ def select(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
         if s.applies_to(spec.topic, spec.document, clinic.region, project.families)
         and s.text is not None
         and s.text.for_audience(spec.audience)
+        and spec.topic not in (s.treatment_of or ())
     ]
     outcomes = tuple(
-        o
+        _spelled(o, region)
         for o in project.outcomes
         if spec.topic in o.topics and (o.regions is None or clinic.region in o.regions)
     )
     by_id = {o.id: o for o in project.outcomes}
     sections: dict[str, list[Item]] = {}
     for s in chosen:
-        sections.setdefault(s.section, []).append(_item(s, spec.audience, by_id, region))
+        item = _item(s, spec.audience, by_id, region, describe_scope(s, spec.topic, project))
+        sections.setdefault(s.section, []).append(item)
+    if "key-points" in sections:
+        sections["key-points"] = _in_topic_order(sections["key-points"], project.topics[spec.topic])
     frozen = {name: tuple(items) for name, items in sections.items()}
     ids = {s.id for s in chosen}
     return Selection(
@@ -148,12 +154,43 @@ def select(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
     )
 
 
-def _item(statement: Statement, audience: Audience, outcomes: dict[str, Outcome], region: Region) -> Item:
+_WORDS = ("measure", "group", "timeframe", "certainty_note")
+
+
+def _spelled(outcome: Outcome, region: Region) -> Outcome:
+    """Return `outcome` with its words in the region's spelling (its figures untouched)."""
+    if not region.spelling:
+        return outcome
+    data = outcome.model_dump()
+    for name in _WORDS:
+        if data.get(name):
+            data[name] = {a: region.spell(t) if t else t for a, t in data[name].items()}
+    for arm in ("treatment", "comparison"):
+        data[arm]["label"] = {a: region.spell(t) if t else t for a, t in data[arm]["label"].items()}
+    return Outcome.model_validate(data)
+
+
+def _in_topic_order(items: list[Item], topic: Topic) -> list[Item]:
+    """Put key points in the order the topic lists them; any it does not list follow in content order."""
+    rank = {sid: n for n, sid in enumerate(topic.key_points)}
+    return sorted(items, key=lambda i: rank.get(i.id, len(rank)))
+
+
+def describe_scope(statement: Statement, topic: str, project: Project) -> str:
+    """Say why `statement` reaches `topic`: its scope, and its region if it is a regional variant."""
+    reason = statement.scope(topic, project.families) or "out of scope"
+    return f"{reason}, region {'+'.join(statement.regions)}" if statement.regions else reason
+
+
+def _item(
+    statement: Statement, audience: Audience, outcomes: dict[str, Outcome], region: Region, reason: str = ""
+) -> Item:
     assert statement.text is not None
     text = statement.text.for_audience(audience)
     assert text is not None
     label = region.spell(statement.label) if statement.label else None
-    return Item(statement.id, region.spell(fill_numbers(text, outcomes, audience)), label, statement_key(statement))
+    text = region.spell(fill_numbers(text, outcomes, audience))
+    return Item(statement.id, text, label, statement_key(statement), reason)
 
 
 def fill_numbers(text: str, outcomes: dict[str, Outcome], audience: Audience) -> str:

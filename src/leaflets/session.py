@@ -11,6 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leaflets import assets
+from leaflets.approval import (
+    REVIEW_STRINGS,
+    Approval,
+    Current,
+    ReviewMark,
+    compare,
+    current,
+    load_approvals,
+    string_hashes,
+)
 from leaflets.content import Project, clinic_logo_path, load_project
 from leaflets.errors import ContentError, LeafletsError, UsageError
 from leaflets.model import Clinic
@@ -82,6 +92,8 @@ class Session:
     env: SandboxedEnvironment
     _maker: PdfMaker | None = field(default=None, init=False)
     _leaflets: dict[DocumentSpec, LeafletRef] = field(default_factory=dict, init=False)
+    _approvals: dict[tuple[str, str], Approval] | None = field(default=None, init=False)
+    _current: dict[tuple[str, str], Current] = field(default_factory=dict, init=False)
 
     @classmethod
     def open(cls, project: Project, clinic: Clinic, templates: Path | None = None) -> Session:
@@ -123,21 +135,70 @@ class Session:
         assets.image_type(path, "clinic logo")
         return assets.data_url(path, "clinic logo") if inline else path.as_uri()
 
+    @property
+    def approvals(self) -> dict[tuple[str, str], Approval]:
+        """Return the project's approvals by (topic, region), read once."""
+        if self._approvals is None:
+            self._approvals = load_approvals(self.project)
+        return self._approvals
+
+    def current(self, topic: str) -> Current:
+        """Return what every document of `topic` prints in this clinic's region, hashed (resolved once)."""
+        key = (topic, self.clinic.region)
+        if key not in self._current:
+            self._current[key] = current(self.project, topic, self.clinic.region)
+        return self._current[key]
+
+    def review_mark(self, selection: Selection, strings: set[str] | None = None) -> ReviewMark:
+        """Compare what `selection` prints (and the strings its rendering printed) with its approval."""
+        spec = selection.spec
+        approval = self.approvals.get((spec.topic, self.clinic.region))
+        if approval is None:
+            return compare(None, self.current(spec.topic), selection)
+        printed = string_hashes(self.project, spec.audience, self.clinic.region, strings) if strings else None
+        return compare(approval, self.current(spec.topic), selection, printed)
+
     def render(self, spec: DocumentSpec, media: str = "print") -> Rendered:
-        """Render one document to HTML and text; a consent record cites the leaflet it goes with."""
+        """Render one document to HTML and text; a consent record cites the leaflet it goes with.
+
+        The review mark comes from comparing what the document prints with its approval; a string
+        the approval did not cover turns up only while rendering, so then it is rendered again.
+        """
         selection = self.select(spec)
         if selection.problems:
             raise ContentError(list(selection.problems))
         leaflet = self.leaflet_ref(spec) if spec.document == "consent" else None
-        html = render_html(
+        mark = self.review_mark(selection)
+        printed: set[str] = set()
+        html = self._html(selection, leaflet, media, mark, printed)
+        if mark.approved:
+            checked = self.review_mark(selection, printed)
+            if not checked.approved:
+                mark = checked
+                html = self._html(selection, leaflet, media, mark, set())
+        return Rendered(spec, html, html_to_text(html), selection, mark)
+
+    def printed_strings(self, spec: DocumentSpec) -> set[str]:
+        """Return the keys of every string `spec` prints, with those its review line may print."""
+        selection = self.select(spec)
+        leaflet = self.leaflet_ref(spec) if spec.document == "consent" else None
+        printed = set(REVIEW_STRINGS)
+        self._html(selection, leaflet, "print", self.review_mark(selection), printed)
+        return printed
+
+    def _html(
+        self, selection: Selection, leaflet: LeafletRef | None, media: str, mark: ReviewMark, printed: set[str]
+    ) -> str:
+        return render_html(
             self.env,
             self.project,
             selection,
             leaflet=leaflet,
             logo_url=self.logo_url(inline=media != "print"),
             media=media,
+            review=mark,
+            printed=printed,
         )
-        return Rendered(spec, html, html_to_text(html), selection)
 
     def leaflet_ref(self, spec: DocumentSpec) -> LeafletRef:
         """Return the title, version and leaflet code of the leaflet a consent record cites."""
