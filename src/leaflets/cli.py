@@ -254,6 +254,11 @@ def list_(project: Path) -> None:
     default=None,
     help="Build folder for the completeness gate (default: output/ in the project).",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="First list every statement each document prints, per clinic, document and audience, and why.",
+)
 def check(
     project: Path,
     topics: tuple[str, ...],
@@ -262,14 +267,21 @@ def check(
     output_format: str,
     today: object,
     build_dir: Path | None,
+    explain: bool,
 ) -> None:
     """Run the quality gates: schema, provenance, readability, claims, numbers, balance, review, completeness.
 
     One line per finding: FILE:LINE: SEVERITY: RULE: WHERE: MESSAGE. Errors exit 1; warnings exit 0
     unless --strict; notes (such as draft status) never fail the run unless --require-approved.
     """
+    from leaflets.check import explain as explain_topics
     from leaflets.check import format_issue, run_checks
 
+    if explain:
+        from leaflets.content import load_project
+
+        for line in explain_topics(load_project(project), tuple(topics)):
+            click.echo(line)
     day = today.date() if today is not None else None  # type: ignore[attr-defined]
     report = run_checks(project, tuple(topics), today=day, build_dir=build_dir, require_approved=require_approved)
     if output_format == "json":
@@ -280,6 +292,21 @@ def check(
         click.echo(f"{report.errors} errors, {report.warnings} warnings.")
     if report.failed(strict):
         raise SystemExit(1)
+
+
+@main.command("new-topic")
+@project_option
+@click.argument("topic_id", metavar="ID")
+def new_topic(project: Path, topic_id: str) -> None:
+    """Start topic ID: content/topics/ID.yaml, content/statements/ID.yaml and content/outcomes/ID.yaml, with comments.
+
+    Refuses an id that exists. Then follow docs/authoring.md and run `leaflets check --topic ID`.
+    """
+    from leaflets.scaffold import new_topic as scaffold
+
+    for path in scaffold(project, topic_id):
+        click.echo(f"wrote {path.relative_to(project)}")
+    click.echo(f"Next: add statements and sources (docs/authoring.md), then `leaflets check --topic {topic_id} --explain`.")
 
 
 @main.command()
