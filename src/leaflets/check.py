@@ -37,6 +37,7 @@ READERS: tuple[Audience, ...] = ("patient", "caregiver")
 PROSE = frozenset(
     {
         "condition",
+        "numbers-note",
         "what-it-is",
         "decision",
         "how-it-works",

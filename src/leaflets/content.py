@@ -77,6 +77,8 @@ class Project:
     #: Clinic files that did not load, with their problems: reported per edition, never fatal to others.
     broken_clinics: dict[str, tuple[Issue, ...]] = field(default_factory=dict)
     clinic_places: dict[str, Place] = field(default_factory=dict)
+    #: Derived values the resolver computes once per loaded project (never part of its identity).
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def content_dir(self) -> Path:
@@ -213,7 +215,7 @@ def load_project(root: Path, extra_clinic: Path | None = None) -> Project:
     clinic_paths = loader.files("clinics")
     if extra_clinic is not None and extra_clinic.resolve() not in {p.resolve() for p in clinic_paths}:
         clinic_paths.append(extra_clinic)
-    clinics, broken = _load_clinics(root, clinic_paths, {r.id for r, _ in regions})
+    clinics, broken = _load_clinics(root, clinic_paths, {r.id: r.aliases for r, _ in regions})
     project = Project(
         root=root,
         topics={t.id: t for t, _ in topics},
@@ -250,7 +252,9 @@ def statement_key(statement: Statement) -> str:
     return f"{statement.id}@{'+'.join(statement.regions)}" if statement.regions else statement.id
 
 
-def _load_clinics(root: Path, paths: list[Path], regions: set[str]) -> tuple[list[tuple[Clinic, Place]], dict[str, tuple[Issue, ...]]]:
+def _load_clinics(
+    root: Path, paths: list[Path], regions: dict[str, list[str]]
+) -> tuple[list[tuple[Clinic, Place]], dict[str, tuple[Issue, ...]]]:
     """Load each clinic file on its own: a broken one is reported for its editions, not fatal to others."""
     loaded: list[tuple[Clinic, Place]] = []
     broken: dict[str, tuple[Issue, ...]] = {}
@@ -265,7 +269,7 @@ def _load_clinics(root: Path, paths: list[Path], regions: set[str]) -> tuple[lis
                         place.fields.get("region", place.line),
                         "region",
                         f"expected a region the content defines ({', '.join(sorted(regions))}), "
-                        f"found '{clinic.region}'{_did_you_mean(clinic.region, regions)}",
+                        f"found '{clinic.region}'{_suggest_region(clinic.region, regions)}",
                     )
                 )
             logo = _missing_logo(clinic, place)
@@ -276,6 +280,14 @@ def _load_clinics(root: Path, paths: list[Path], regions: set[str]) -> tuple[lis
         else:
             loaded.extend(items)
     return loaded, broken
+
+
+def _suggest_region(found: str, regions: dict[str, list[str]]) -> str:
+    """Suggest the region `found` names through an alias (GB for UK), else the closest id."""
+    for region, aliases in sorted(regions.items()):
+        if found.strip().lower() in {a.lower() for a in (region, *aliases)}:
+            return f" (did you mean '{region}'?)"
+    return _did_you_mean(found, regions)
 
 
 def _did_you_mean(found: str, known: Iterable[str]) -> str:

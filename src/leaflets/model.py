@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Annotated, Literal
 
@@ -53,6 +54,7 @@ Section = Literal[
     "acknowledgements",
     "declaration",
     "reconsent",
+    "numbers-note",
 ]
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -216,6 +218,17 @@ class Family(_Strict):
     topics: list[Id] = Field(min_length=1)
 
 
+@functools.lru_cache(maxsize=16)
+def _speller(pairs: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """Compile one pattern for a whole spelling list (the longest words first)."""
+    table = {}
+    for us, local in pairs:
+        table[us] = local
+        table[us[:1].upper() + us[1:]] = local[:1].upper() + local[1:]
+    words = sorted(table, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"), table
+
+
 class Region(_Strict):
     """A place with its own law, services and English: what every document for it must carry."""
 
@@ -223,14 +236,16 @@ class Region(_Strict):
     name: Short
     language: Short
     urgent_lines: list[Short] = Field(min_length=1)
+    #: Other names people write for this region (GB, United Kingdom): suggested, never accepted silently.
+    aliases: list[Short] = Field(default_factory=list)
     spelling: dict[str, Short] = Field(default_factory=dict)
 
     def spell(self, text: str) -> str:
         """Return `text` with this region's spelling (whole words, keeping a leading capital)."""
-        for us, local in self.spelling.items():
-            text = re.sub(rf"\b{re.escape(us)}\b", local, text)
-            text = re.sub(rf"\b{re.escape(us.capitalize())}\b", local.capitalize(), text)
-        return text
+        if not self.spelling:
+            return text
+        pattern, table = _speller(tuple(sorted(self.spelling.items())))
+        return pattern.sub(lambda m: table[m.group(0)], text)
 
 
 class Reference(_Strict):

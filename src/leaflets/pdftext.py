@@ -33,6 +33,8 @@ def pdf_text(path: Path) -> str:
     """
     pages = _page_lines(path)
     repeated = set.intersection(*(set(lines) for lines in pages)) if len(pages) > 1 else set()
+    if len(pages) >= 4:  # a running line may leave page 1 out (a consent record asks for identifiers there)
+        repeated |= set.intersection(*(set(lines) for lines in pages[1:]))
     kept = []
     for number, lines in enumerate(pages, start=1):
         page_x_of_y = re.compile(rf"\w+ {number} \w+ {len(pages)}")

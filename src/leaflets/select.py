@@ -118,6 +118,14 @@ class Selection:
 
 def select(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
     """Resolve what `spec` prints for its audience, in content order, for `clinic`'s region."""
+    key = ("select", spec, clinic.model_dump_json())
+    if key not in project.cache:
+        project.cache[key] = _resolve(project, spec, clinic)
+    selection: Selection = project.cache[key]
+    return selection
+
+
+def _resolve(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
     region = project.regions[clinic.region]
     chosen = [
         s
@@ -128,7 +136,7 @@ def select(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
         and spec.topic not in (s.treatment_of or ())
     ]
     outcomes = tuple(
-        _spelled(o, region)
+        _spelled(o, region, project.cache)
         for o in project.outcomes
         if spec.topic in o.topics and (o.regions is None or clinic.region in o.regions)
     )
@@ -157,10 +165,17 @@ def select(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
 _WORDS = ("measure", "group", "timeframe", "certainty_note")
 
 
-def _spelled(outcome: Outcome, region: Region) -> Outcome:
+def _spelled(outcome: Outcome, region: Region, cache: dict) -> Outcome:
     """Return `outcome` with its words in the region's spelling (its figures untouched)."""
     if not region.spelling:
         return outcome
+    key = ("spelled", outcome.id, region.id)
+    if key not in cache:
+        cache[key] = _respell(outcome, region)
+    return cache[key]
+
+
+def _respell(outcome: Outcome, region: Region) -> Outcome:
     data = outcome.model_dump()
     for name in _WORDS:
         if data.get(name):

@@ -1,0 +1,105 @@
+"""Honest numbers: figures come from content/outcomes, the fact box and icon arrays show them, check guards them."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+from leaflets.check import run_checks
+from leaflets.content import load_project
+from leaflets.figures import icon_svg
+from leaflets.render import shown_outcomes
+from leaflets.select import describe_per100, select
+from pdfread import normalise, text
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    body = path.read_text(encoding="utf-8")
+    assert old in body, f"{old!r} not in {path}"
+    path.write_text(body.replace(old, new, 1), encoding="utf-8")
+
+
+def test_fact_box_numbers_in_every_pdf_equal_the_outcome_data(default_build, root):
+    project = load_project(root)
+    checked = 0
+    for doc in default_build.documents:
+        sel = select(project, doc.spec, project.clinics[doc.spec.clinic])
+        words = normalise(text(doc.files["pdf"].path))
+        for outcome in shown_outcomes(sel):
+            for arm in (outcome.treatment, outcome.comparison):
+                figure = normalise(describe_per100(arm.per100, doc.spec.audience))
+                assert figure in words, (doc.spec.name, outcome.id, figure)
+                checked += 1
+    assert checked > 100
+
+
+def test_every_key_outcome_is_shown_in_both_topics_leaflets(default_build, root):
+    project = load_project(root)
+    for topic in project.topics:
+        keys = [o for o in project.outcomes if topic in o.topics and o.key]
+        assert any(o.kind == "benefit" for o in keys) and any(o.kind == "harm" for o in keys), topic
+
+
+def test_icon_array_fills_exactly_the_datas_count_and_stays_distinct_in_greyscale():
+    for count in (0, 1, 41, 69, 100):
+        svg = icon_svg(count)
+        assert svg.count('class="had"') == count
+        assert svg.count('class="not"') == 100 - count
+    # filled is black, open is white with a black ring: apart in any greyscale
+    svg = icon_svg(50)
+    assert re.search(r'class="had"[^>]*fill="#000000"', svg)
+    assert re.search(r'class="not"[^>]*fill="#ffffff"[^>]*stroke="#000000"', svg)
+
+
+def test_icon_arrays_in_the_html_say_their_numbers(default_build, root):
+    project = load_project(root)
+    for doc in default_build.documents:
+        if "html" not in doc.files:
+            continue
+        html = doc.files["html"].path.read_text(encoding="utf-8")
+        for data, alt in re.findall(r'<img class="icon-array" src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)"', html):
+            svg = base64.b64decode(data).decode("ascii")
+            filled = svg.count('class="had"')
+            figure = re.search(r"about (\d+) in 100|fewer than 1 in 100|([\d.]+)%", alt)
+            assert figure, alt
+            if figure.group(1):
+                assert filled == int(figure.group(1)), (doc.spec.name, alt)
+
+
+def test_a_figure_typed_into_patient_text_is_an_error(project_copy):
+    path = project_copy / "content" / "statements" / "benefits.yaml"
+    _edit(path, 'patient: "If it helps, you may feel better', 'patient: "About 70 in 100 people feel better. If it helps, you may feel better')
+    report = run_checks(project_copy)
+    found = [i for i in report.issues if i.rule == "numbers" and i.severity == "error"]
+    assert found and "70 in 100" in found[0].message
+    assert found[0].path == "content/statements/benefits.yaml" and found[0].line > 0
+    assert report.errors >= 1
+
+
+def test_an_outcome_missing_its_comparator_is_an_error_at_its_line(project_copy):
+    path = project_copy / "content" / "outcomes" / "ketamine-infusion.yaml"
+    body = path.read_text(encoding="utf-8")
+    start = body.index("    comparison:")
+    end = body.index("    source:", start)
+    path.write_text(body[:start] + body[end:], encoding="utf-8")
+    report = run_checks(project_copy)
+    errors = [i for i in report.issues if i.severity == "error"]
+    assert any(i.path == "content/outcomes/ketamine-infusion.yaml" and "comparison" in i.where for i in errors), errors
+
+
+def test_a_placeholder_naming_no_outcome_is_an_error(project_copy):
+    path = project_copy / "content" / "statements" / "benefits.yaml"
+    _edit(path, 'patient: "If it helps, you may feel better', 'patient: "In one study [[no-such-outcome.treatment]] did. If it helps, you may feel better')
+    report = run_checks(project_copy)
+    assert any("no-such-outcome" in i.message and i.severity == "error" for i in report.issues)
+
+
+def test_the_same_outcome_shows_the_same_number_everywhere(default_build, root):
+    project = load_project(root)
+    seen: dict[tuple[str, str], set[str]] = {}
+    for doc in default_build.documents:
+        sel = select(project, doc.spec, project.clinics[doc.spec.clinic])
+        for o in sel.outcomes:
+            seen.setdefault((o.id, doc.spec.audience), set()).add(describe_per100(o.treatment.per100, doc.spec.audience))
+    assert all(len(v) == 1 for v in seen.values())

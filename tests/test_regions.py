@@ -1,0 +1,166 @@
+"""Regions and editions: a UK clinic gets UK facts and UK English, a US clinic US ones, and a gap fails closed.
+
+What a document must and must not say is read from the PDF a person holds, for every edition the
+default build makes. Expectations come from the content (regions.yaml, clinics) where they can.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leaflets.build import BuildOptions, build
+from leaflets.cli import main
+from leaflets.content import load_project
+from leaflets.errors import ContentError
+from pdfread import catalog, text
+
+US_ONLY = ("FDA", "REMS", "Schedule III", "988", "911", "insurance", "Food and Drug Administration")
+UK_ONLY = ("NICE", "116 123", "999", "Class B", "Samaritans", "NHS")
+BRITISH_IDIOM = ("got better", "drip", "dummy", "pass urine", "feeling sick", "being sick", "anaesthesia")
+
+
+def _reader_text(path: Path) -> str:
+    """The PDF's words without its list of sources (a US reference may be genuinely cited in the UK)."""
+    words = text(path)
+    return re.split(r"\bSources\b", words)[0]
+
+
+def _editions(report, region: str, root: Path):
+    project = load_project(root)
+    clinics = {c.id for c in project.clinics.values() if c.region == region}
+    docs = [d for d in report.documents if d.spec.clinic in clinics]
+    assert docs, f"no {region} edition was built"
+    return docs
+
+
+def test_uk_documents_say_nothing_only_true_in_the_us(default_build, root):
+    for doc in _editions(default_build, "UK", root):
+        words = _reader_text(doc.files["pdf"].path)
+        for phrase in US_ONLY:
+            assert not re.search(rf"\b{re.escape(phrase)}\b", words), (doc.spec.name, phrase)
+        assert catalog(doc.files["pdf"].path)["/Lang"] == "en-GB", doc.spec.name
+
+
+def test_uk_documents_carry_the_uk_facts(default_build, root):
+    for doc in _editions(default_build, "UK", root):
+        words = _reader_text(doc.files["pdf"].path)
+        if doc.spec.audience in ("patient", "caregiver"):
+            assert "116 123" in words and "999" in words, doc.spec.name
+        if doc.spec.topic == "esketamine-nasal-spray" and doc.spec.document == "leaflet":
+            assert "NICE" in words, doc.spec.name
+            assert re.search(r"SSRI|antidepressant (tablet|pill)", words), doc.spec.name
+
+
+def test_us_documents_carry_no_uk_facts_and_read_as_american(default_build, root):
+    for doc in _editions(default_build, "US", root):
+        words = _reader_text(doc.files["pdf"].path)
+        for phrase in UK_ONLY + BRITISH_IDIOM:
+            assert not re.search(rf"\b{re.escape(phrase)}\b", words), (doc.spec.name, phrase)
+        if doc.spec.audience in ("patient", "caregiver"):
+            assert "988" in words and "911" in words, doc.spec.name
+        assert catalog(doc.files["pdf"].path)["/Lang"] == "en-US", doc.spec.name
+
+
+def test_every_edition_has_its_own_output_folder_and_manifest_entry(default_build, root):
+    project = load_project(root)
+    assert len(project.clinics) >= 2
+    names = {d.spec.name for d in default_build.documents}
+    assert len(names) == len(default_build.documents)
+    for doc in default_build.documents:
+        assert doc.files["pdf"].path.relative_to(default_build.out).parts[0] == doc.spec.clinic
+    import json
+
+    manifest = json.loads(default_build.manifest.read_text(encoding="utf-8"))
+    assert {e["id"] for e in manifest["documents"]} == names
+
+
+def _one_topic(project: Path) -> dict:
+    return {
+        "topics": ("ketamine-infusion",),
+        "audiences": ("patient",),
+        "large_print": False,
+        "formats": ("txt",),
+    }
+
+
+def _remove_variant(path: Path, sid: str, region: str) -> None:
+    """Delete the `region` variant of statement `sid` from a statements file."""
+    blocks = re.split(r"(?m)^(?=  - id: )", path.read_text(encoding="utf-8"))
+    kept = [b for b in blocks if not (b.startswith(f"  - id: {sid}\n") and f"regions: [{region}]" in b)]
+    assert len(kept) == len(blocks) - 1, f"no {region} variant of {sid} in {path}"
+    path.write_text("".join(kept), encoding="utf-8")
+
+
+def test_a_missing_regional_statement_fails_that_region_only(project_copy, tmp_path):
+    _remove_variant(project_copy / "content" / "statements" / "choices.yaml", "crisis-lines", "UK")
+    out = tmp_path / "out"
+    with pytest.raises(ContentError) as exc:
+        build(project_copy, BuildOptions(out=out, **_one_topic(project_copy)))
+    message = str(exc.value)
+    assert "crisis-lines" in message and "region UK" in message
+    assert "choices.yaml:" in message
+    built = {p.relative_to(out).parts[0] for p in out.rglob("*.txt")}
+    assert built == {"example"}, "the US clinic still builds; nothing is written for the UK one"
+
+
+def test_urgent_help_without_the_regions_lines_is_not_written(project_copy, tmp_path):
+    path = project_copy / "content" / "statements" / "choices.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("116 123", "116 000"), encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(ContentError) as exc:
+        build(project_copy, BuildOptions(out=out, clinic="example-uk", **_one_topic(project_copy)))
+    assert "'116 123'" in str(exc.value) and "urgent-help" in str(exc.value)
+    assert not list(out.rglob("*.txt"))
+
+
+@pytest.mark.parametrize("region", ["GB", "uk", "EU"])
+def test_a_clinic_region_the_content_does_not_define_is_refused(project_copy, tmp_path, region):
+    path = project_copy / "content" / "clinics" / "example-uk.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("region: UK", f"region: {region}"), encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["build", "--project", str(project_copy), "--out", str(tmp_path / "out"), "--topic", "ketamine-infusion",
+         "--audience", "patient", "--standard-print", "--format", "txt"],
+    )
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, result.output
+    assert "content/clinics/example-uk.yaml:" in lines[0] and f"'{region}'" in lines[0]
+    if region in ("GB", "uk"):
+        assert "did you mean 'UK'" in lines[0]
+    assert "Traceback" not in result.output
+    assert list((tmp_path / "out" / "example").rglob("*.txt")), "the other clinic still builds"
+
+
+def test_clinic_by_id_or_by_file_outside_the_project(project_copy, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(project_copy / "content" / "clinics" / "example-uk.yaml", elsewhere / "ours.yaml")
+    shutil.copy(project_copy / "content" / "clinics" / "example-logo.svg", elsewhere / "example-logo.svg")
+    text_ = (elsewhere / "ours.yaml").read_text(encoding="utf-8").replace("id: example-uk", "id: ours")
+    (elsewhere / "ours.yaml").write_text(text_, encoding="utf-8")
+    report = build(project_copy, BuildOptions(out=tmp_path / "a", clinic=elsewhere / "ours.yaml", **_one_topic(project_copy)))
+    assert {d.spec.clinic for d in report.documents} == {"ours"}
+    report = build(project_copy, BuildOptions(out=tmp_path / "b", clinic="example-uk", **_one_topic(project_copy)))
+    assert {d.spec.clinic for d in report.documents} == {"example-uk"}
+
+
+def test_an_unknown_clinic_is_a_usage_error(project_copy, tmp_path):
+    result = CliRunner().invoke(
+        main, ["build", "--project", str(project_copy), "--out", str(tmp_path), "--clinic", "nope"]
+    )
+    assert result.exit_code == 2
+    assert result.output.count("Error:") == 1 and "--clinic" in result.output
+
+
+def test_spelling_follows_the_region(root):
+    project = load_project(root)
+    uk = project.regions["UK"]
+    assert uk.spell("A medicine used for anesthesia.") == "A medicine used for anaesthesia."
+    assert uk.spell("Anesthesia is") == "Anaesthesia is"
+    assert project.regions["US"].spell("anesthesia") == "anesthesia"
