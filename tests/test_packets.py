@@ -75,6 +75,7 @@ def write_csv(tmp_path: Path, *rows: str, header: str = HEADER, name: str = "pat
 
 def run(root: Path, tmp_path: Path, *rows: str, out: str = "o", **options) -> packets_module.PacketsReport:
     options.setdefault("key_file", key_file(tmp_path))
+    options.setdefault("allow_draft", True)  # the example content is a draft
     patients = options.pop("patients", None) or write_csv(tmp_path, *rows)
     return make_packets(root, PacketsOptions(patients=patients, out=tmp_path / out, **options))
 
@@ -91,7 +92,8 @@ def index(out: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def three(tmp_path_factory, root):
     tmp = tmp_path_factory.mktemp("packets")
-    report = make_packets(root, PacketsOptions(patients=write_csv(tmp, *ROWS), out=tmp / "out", key_file=key_file(tmp)))
+    options = PacketsOptions(patients=write_csv(tmp, *ROWS), out=tmp / "out", key_file=key_file(tmp), allow_draft=True)
+    report = make_packets(root, options)
     return report, tmp / "out"
 
 
@@ -195,7 +197,7 @@ def test_every_file_is_owner_only_and_the_folder_it_creates_too_under_umask_022(
         out = tmp_path / "new" / "packets"
         result = cli(
             "packets", "--project", str(root), "--patients", str(write_csv(tmp_path, *ROWS)), "--out", str(out),
-            "--combined", "--duplex", "--key-file", str(key_file(tmp_path)),
+            "--combined", "--duplex", "--key-file", str(key_file(tmp_path)), "--allow-draft",
         )  # fmt: skip
     finally:
         os.umask(old)
@@ -285,7 +287,7 @@ def test_no_patient_data_in_file_names_logs_index_or_errors(root, tmp_path, capl
     patients = write_csv(tmp_path, *ROWS, bad, conflict, ROWS[1], slashed)
     result = cli(
         "-vv", "packets", "--project", str(root), "--patients", str(patients),
-        "--out", str(tmp_path / "o"), "--key-file", str(key_file(tmp_path)), "--combined",
+        "--out", str(tmp_path / "o"), "--key-file", str(key_file(tmp_path)), "--allow-draft", "--combined",
     )  # fmt: skip
     assert result.exit_code == 1
     out = tmp_path / "o"
@@ -321,7 +323,7 @@ def excel(tmp_path_factory, root):
     patients = tmp / "export.csv"
     patients.write_bytes(excel_export(300))
     options = PacketsOptions(
-        patients=patients, out=tmp / "out", key_file=key_file(tmp), combined=True, date_order="dmy"
+        patients=patients, out=tmp / "out", key_file=key_file(tmp), combined=True, date_order="dmy", allow_draft=True
     )
     return make_packets(root, options), tmp / "out"
 
@@ -402,7 +404,7 @@ def test_conflicting_rows_fail_by_row_number_and_the_rest_build(root, tmp_path):
     rows = [ROWS[0], ROWS[1], ROWS[2], other, ROWS[0]]
     result = cli(
         "packets", "--project", str(root), "--patients", str(write_csv(tmp_path, *rows)), "--out", str(tmp_path / "o"),
-        "--key-file", str(key_file(tmp_path)),
+        "--key-file", str(key_file(tmp_path)), "--allow-draft",
     )  # fmt: skip
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
