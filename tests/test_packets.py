@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -164,19 +165,173 @@ def _leaflet_code(words: str) -> str:
     return re.search(r"(?:Fingerprint|Leaflet code):? ([0-9a-f]{12})", " ".join(words.split())).group(1)
 
 
-def test_identifiers_are_tagged_artifacts_and_the_pdf_stays_tagged(three):
+def test_the_pdf_stays_tagged_and_carries_the_fill_font(three):
     _report, out = three
     reader = pypdf.PdfReader(str(out / index(out)[0]["file"]))
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root and str(root["/Lang"]).startswith("en") and bool(root["/MarkInfo"]["/Marked"])
+    assert reader.pdf_header == "%PDF-1.7"
     last = reader.pages[-1]
-    streams = last["/Contents"]
-    tail = streams[-1].get_object().get_data()
-    assert tail.startswith(b"/Artifact BMC") and b"EMC" in tail
     fonts = last["/Resources"]["/Font"]
     fill = fonts["/LeafletsFill"].get_object()
     assert "/FontFile2" in fill["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
     assert "/ToUnicode" in fill
+
+
+# Issue 12 / audit D1b: the identifiers are content, the text of their form fields
+
+
+IDENTIFIERS = {  # the form field's description -> the column whose value it holds
+    "Patient name": "name",
+    "Date of birth": "date_of_birth",
+    "Record number": "record_number",
+    "Clinician": "clinician",
+    "Date of discussion": "appointment_date",
+}
+
+
+def _columns(row: str) -> dict[str, str]:
+    return dict(zip(HEADER.strip().split(","), row.strip().split(","), strict=True))
+
+
+def _marked_texts(path: Path) -> list[list[tuple[str, int, bool, float, float]]]:
+    """Each page's text objects as (text, MCID or -1, inside an /Artifact, top and bottom in points
+    from the top edge), read with pdfium."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pages = []
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        for page in doc:
+            textpage = page.get_textpage()
+            height = page.get_height()
+            objects = []
+            for obj in page.get_objects(max_depth=1):
+                if obj.type != raw.FPDF_PAGEOBJ_TEXT:
+                    continue
+                size = raw.FPDFTextObj_GetText(obj.raw, textpage.raw, None, 0)
+                buffer = (ctypes.c_ushort * (size // 2))()
+                raw.FPDFTextObj_GetText(obj.raw, textpage.raw, buffer, size)
+                text = bytes(buffer)[: max(size - 2, 0)].decode("utf-16-le")
+                names = []
+                for i in range(raw.FPDFPageObj_CountMarks(obj.raw)):
+                    mark = raw.FPDFPageObj_GetMark(obj.raw, i)
+                    length = ctypes.c_ulong()
+                    raw.FPDFPageObjMark_GetName(mark, None, 0, ctypes.byref(length))
+                    name = (ctypes.c_ushort * (length.value // 2))()
+                    raw.FPDFPageObjMark_GetName(mark, name, length.value, ctypes.byref(length))
+                    names.append(bytes(name)[: max(length.value - 2, 0)].decode("utf-16-le"))
+                _left, bottom, _right, top = obj.get_bounds()
+                mcid = raw.FPDFPageObj_GetMarkedContentID(obj.raw)
+                objects.append((text, mcid, "Artifact" in names, height - top, height - bottom))
+            pages.append(objects)
+    finally:
+        doc.close()
+    return pages
+
+
+def _structure_walk(path: Path) -> list[tuple[str, str, str]]:
+    """Walk the structure tree in order: (type, /Desc of a form field, the text of the element's own MCIDs)."""
+    import pikepdf
+
+    from test_structure import _elements, _kids
+
+    texts = {(n, o[1]): o[0] for n, objects in enumerate(_marked_texts(path)) for o in objects if o[1] >= 0}
+    walk = []
+    with pikepdf.open(path) as pdf:
+        pages = {p.objgen: i for i, p in enumerate(pdf.pages)}
+        for element in _elements(pdf):
+            page = pages.get(element.Pg.objgen) if "/Pg" in element else None
+            own = []
+            for kid in _kids(element):
+                if isinstance(kid, int):
+                    own.append(texts.get((page, int(kid)), ""))
+                elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                    own.append(texts.get((pages[kid.Pg.objgen], int(kid.MCID)), ""))
+            desc = str(element.A.get("/Desc", "")) if isinstance(element.get("/A"), pikepdf.Dictionary) else ""
+            walk.append((str(element.S)[1:], desc, "".join(own)))
+    return walk
+
+
+def test_a_screen_reader_hears_each_label_then_the_patients_own_identifier(three):
+    _report, out = three
+    for line, row in zip(index(out), ROWS, strict=True):
+        values = _columns(row)
+        walk = _structure_walk(out / line["file"])
+        forms = [(i, desc, text) for i, (kind, desc, text) in enumerate(walk) if kind == "Form" and desc in IDENTIFIERS]
+        assert [desc for _, desc, _ in forms] == list(IDENTIFIERS), line["file"]
+        for i, desc, text in forms:
+            # In tag order: the label's text, then the form field whose content is the value.
+            label = next(t for _, _, t in reversed(walk[:i]) if t.strip())
+            assert label.strip() == desc + ":", (desc, label)
+            assert text == values[IDENTIFIERS[desc]], (desc, text)
+        # The patient's name is read exactly once, as the field's text: the repeats in the running
+        # headers of later pages are page furniture.
+        assert sum(values["name"] in t for _, _, t in walk) == 1
+
+
+def test_identifiers_on_the_first_consent_page_are_content_and_in_later_headers_artifacts(three):
+    _report, out = three
+    for line, row in zip(index(out), ROWS, strict=True):
+        values = _columns(row)
+        pages = _marked_texts(out / line["file"])
+        first = next(n for n, objects in enumerate(pages) if any(o[0].startswith("Patient name") for o in objects))
+        for column in IDENTIFIERS.values():
+            written = [(o[1], o[2]) for o in pages[first] if o[0] == values[column]]
+            assert written and all(mcid >= 0 and not artifact for mcid, artifact in written), (column, written)
+        later = [(o[1], o[2]) for objects in pages[first + 1 :] for o in objects if o[0] == values["name"]]
+        assert later and all(mcid < 0 and artifact for mcid, artifact in later)
+
+
+def test_a_packet_passes_the_structure_checker(three):
+    import pikepdf
+
+    from test_structure import MM, check_forms, check_ids, check_no_empty_leaves, check_parent_tree, check_subset_tags
+
+    _report, out = three
+    for line, row in zip(index(out), ROWS, strict=True):
+        path = out / line["file"]
+        with pikepdf.open(path) as pdf:
+            checks = (check_parent_tree, check_ids, check_no_empty_leaves, check_forms, check_subset_tags)
+            problems = [p for check in checks for p in check(pdf)]
+        assert problems == [], (line["file"], problems[:5])
+        # The identifiers written as artifacts are page furniture: all in the running header.
+        values = set(_columns(row).values())
+        pages = _marked_texts(path)
+        repeats = [(n, o[3]) for n, objects in enumerate(pages) for o in objects if o[2] and o[0] in values]
+        assert repeats and all(top < 45 * MM for _, top in repeats), (line["file"], repeats[:3])
+
+
+def test_an_empty_field_keeps_its_marked_sequence_and_a_full_one_fits_its_reserve(three, tmp_path):
+    import pikepdf
+
+    from leaflets.fill import MAX_GLYPHS, fill, fill_region
+    from test_structure import check_parent_tree
+
+    template = next(iter(_RENDERS.values()))
+    values = _columns(ROWS[0]) | {"clinician": ""}
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(fill(template, values))
+    with pikepdf.open(path) as pdf:
+        assert check_parent_tree(pdf) == []
+    forms = {desc: text for kind, desc, text in _structure_walk(path) if kind == "Form" and desc in IDENTIFIERS}
+    assert forms["Clinician"] == "" and forms["Patient name"] == values["name"]
+    for region in template.regions:  # the longest value in every slot still fits the reserved bytes
+        wide = [dataclasses.replace(slot, room=10**6) for slot in region.slots]
+        full = fill_region(dataclasses.replace(region, slots=tuple(wide)), {s.field: "W" * MAX_GLYPHS for s in wide})
+        assert len(full) == region.length
+
+
+def test_the_same_rows_give_the_same_bytes(root, tmp_path):
+    key = key_file(tmp_path)
+    first = run(root, tmp_path, *ROWS, out="a", key_file=key)
+    second = run(root, tmp_path, *ROWS, out="b", key_file=key)
+    assert len(first.built) == len(second.built) == len(ROWS)
+    for line in index(tmp_path / "a"):
+        assert (tmp_path / "a" / line["file"]).read_bytes() == (tmp_path / "b" / line["file"]).read_bytes()
 
 
 # Issue 23: private on disk

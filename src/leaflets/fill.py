@@ -2,15 +2,23 @@
 
 Variable-data printing, the way PDF/VT print shops do it: the expensive layout happens once; each copy only writes the
 patient's identifiers as real text (embedded font, ToUnicode, so it stays selectable and
-searchable), marked as an artifact like the running headers, at positions read from the rendered
-layout. Slots are reserved blank content streams of fixed length, so filling one changes no byte
-offset and the file needs no rewriting.
+searchable), at positions read from the rendered layout. Slots are reserved blank content streams of
+fixed length, so filling one changes no byte offset and the file needs no rewriting.
+
+A value written after a label that is content (the consent record's page-1 fields) is content too: it
+is marked with an MCID that the template already gives to the field's /Form element (found through
+the IDTree) and to the page's ParentTree slot, so a screen reader reads "Patient name, text field,
+Alex Example". A value after a label that is page furniture (the running header of later pages) is a
+pagination artifact, like that header. The structure is edited once, in `make_template`; each packet
+only writes bytes.
 """
 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import io
+import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
@@ -20,10 +28,11 @@ from leaflets import assets
 from leaflets.errors import LeafletsError
 
 MAX_GLYPHS = 60  # per field: longer values are refused, not squeezed
-SLOT_BYTES = MAX_GLYPHS * 4 + 120  # room for one field: 4 hex digits a glyph, plus its operators
+SLOT_BYTES = MAX_GLYPHS * 4 + 160  # room for one field: 4 hex digits a glyph, plus its operators and marks
 FONT_FILE = "SourceSansPro-Regular.ttf"
 FONT_NAME = "/LeafletsFill"
 _GAP = 0.3  # em between a label and the value written after it
+_MCID = re.compile(rb"/MCID\s+(\d+)")
 _UNICODE_RANGES = [(0x20, 0x7E), (0xA0, 0x24F), (0x1E00, 0x1EFF), (0x2010, 0x2027), (0x300, 0x36F)]
 
 
@@ -41,6 +50,8 @@ class Slot:
     y: float
     size: float
     room: float
+    tagged: bool = False  # the label is content (marked with an MCID), not page furniture
+    mcid: int | None = None  # the MCID the value is written with, when it is the text of a form field
 
 
 @dataclass(frozen=True)
@@ -140,10 +151,19 @@ def find_slots(pdf: bytes, labels: dict[str, str], first_page: int) -> list[Slot
                     size = _size_in_points(textpage, start)
                     end = _underscores_end(textpage, last + 1) or width - 54
                     gap = _GAP * size
-                    slots.append(Slot(number, field, right + gap, y.value, size, end - right - gap))
+                    tagged = _is_content(textpage, start)
+                    slots.append(Slot(number, field, right + gap, y.value, size, end - right - gap, tagged))
     finally:
         doc.close()
     return slots
+
+
+def _is_content(textpage, index: int) -> bool:  # type: ignore[no-untyped-def]
+    """Say whether a character is marked content with an MCID (a tagged element's text, not an artifact)."""
+    import pypdfium2.raw as raw
+
+    obj = raw.FPDFText_GetTextObject(textpage.raw, index)
+    return bool(obj) and raw.FPDFPageObj_GetMarkedContentID(obj) >= 0
 
 
 def _size_in_points(textpage, index: int) -> float:  # type: ignore[no-untyped-def]
@@ -168,13 +188,19 @@ def _underscores_end(textpage, index: int) -> float | None:  # type: ignore[no-u
     return end
 
 
-def make_template(pdf: bytes, slots: list[Slot]) -> Template:
-    """Add the fill font and one reserved blank content stream per page that has slots."""
+def make_template(pdf: bytes, slots: list[Slot], forms: dict[str, str] | None = None) -> Template:
+    """Add the fill font and one reserved blank content stream per page that has slots.
+
+    `forms` maps a field to the structure /ID of its form field ("name" -> "field-patient-name"): a
+    slot whose label is content, on the page of that field's empty /Form element, gets an MCID that
+    the element and the page's ParentTree slot already hold, so each packet's value is that field's text.
+    """
     import pypdf
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
     writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
     font_ref = _font_in(writer) or add_font(writer, fill_font())
+    slots = _link_forms(writer, slots, forms or {})
     by_page: dict[int, list[Slot]] = {}
     for slot in slots:
         by_page.setdefault(slot.page, []).append(slot)
@@ -201,6 +227,7 @@ def make_template(pdf: bytes, slots: list[Slot]) -> Template:
         array.append(writer._add_object(stream))
         page[NameObject("/Contents")] = array
         markers[number] = (marker, length, tuple(page_slots))
+    writer.pdf_header = "%PDF-1.7"  # pypdf writes 1.3; tagged PDF (and PDF/UA-1) needs at least 1.4
     buffer = io.BytesIO()
     writer.write(buffer)
     data = buffer.getvalue()
@@ -211,6 +238,70 @@ def make_template(pdf: bytes, slots: list[Slot]) -> Template:
             raise AssertionError(f"slot marker {marker!r} not found exactly once")
         regions.append(Region(offset, length, reserved))
     return Template(data, tuple(regions), len(writer.pages))
+
+
+def _link_forms(writer, slots: list[Slot], forms: dict[str, str]) -> list[Slot]:  # type: ignore[no-untyped-def]
+    """Give each slot that fills a form field a new MCID on its page, held by the field's /Form element."""
+    from pypdf.generic import ArrayObject, IndirectObject, NameObject, NullObject, NumberObject
+
+    tree_root = writer._root_object.get("/StructTreeRoot")
+    if tree_root is None or not forms:
+        return slots
+    tree_root = tree_root.get_object()
+    id_tree = tree_root.get("/IDTree")
+    parent_tree = tree_root.get("/ParentTree")
+    if id_tree is None or parent_tree is None:
+        return slots
+    elements = _number_tree(id_tree.get_object(), "/Names")
+    parents = {int(k): v for k, v in _number_tree(parent_tree.get_object(), "/Nums").items()}
+    page_numbers = {page.indirect_reference.idnum: n for n, page in enumerate(writer.pages)}
+    next_mcid: dict[int, int] = {}
+    linked = []
+    for slot in slots:
+        ref = elements.get(forms.get(slot.field, "")) if slot.tagged else None
+        form = ref.get_object() if ref is not None else None
+        page = writer.pages[slot.page]
+        if (
+            not isinstance(ref, IndirectObject)
+            or form is None
+            or form.get("/S") != "/Form"
+            or page_numbers.get(form.raw_get("/Pg").idnum if "/Pg" in form else None) != slot.page
+            or ("/K" in form and len(_as_list(form["/K"])) > 0)
+            or "/StructParents" not in page
+            or int(page["/StructParents"]) not in parents
+        ):
+            linked.append(slot)  # page furniture, or a label with no empty form field: an artifact
+            continue
+        slots_array = parents[int(page["/StructParents"])].get_object()
+        if slot.page not in next_mcid:
+            used = [int(m) for m in _MCID.findall(page.get_contents().get_data())] if "/Contents" in page else []
+            next_mcid[slot.page] = max([len(slots_array) - 1, *used]) + 1
+        mcid = next_mcid[slot.page]
+        next_mcid[slot.page] = mcid + 1
+        while len(slots_array) <= mcid:
+            slots_array.append(NullObject())
+        slots_array[mcid] = ref
+        form[NameObject("/K")] = ArrayObject([NumberObject(mcid)])
+        linked.append(dataclasses.replace(slot, mcid=mcid))
+    return linked
+
+
+def _number_tree(node, key: str) -> dict:  # type: ignore[no-untyped-def]
+    """Return the leaf entries of a name or number tree (`key` "/Names" or "/Nums"): key -> value as stored."""
+    entries = {}
+    pairs = node.get(key)
+    if pairs is not None:
+        pairs = pairs.get_object()
+        for i in range(0, len(pairs) - 1, 2):
+            entries[str(pairs[i]) if key == "/Names" else int(pairs[i])] = pairs[i + 1]
+    for kid in node.get("/Kids", []):
+        entries.update(_number_tree(kid.get_object(), key))
+    return entries
+
+
+def _as_list(value) -> list:  # type: ignore[no-untyped-def]
+    value = value.get_object()
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _font_in(writer):  # type: ignore[no-untyped-def]
@@ -336,18 +427,27 @@ def fill_streams(template: Template, values: dict[str, str]) -> dict[int, bytes]
 
 
 def fill_region(region: Region, values: dict[str, str]) -> bytes:
-    """Return the region's reserved bytes holding each slot's value, padded to the region's length."""
+    """Return the region's reserved bytes holding each slot's value, padded to the region's length.
+
+    A value that is a form field's text is marked with the slot's MCID (an empty field keeps its
+    empty marked sequence, so the ParentTree and the content still agree); any other value is a
+    pagination artifact, like the running header it is written in.
+    """
     font = fill_font()
-    ops = ["/Artifact BMC q 0 g BT"]
+    ops = ["q 0 g"]
     for slot in region.slots:
         value = values.get(slot.field, "")
+        mark = "/Artifact <</Type /Pagination>> BDC" if slot.mcid is None else f"/Span <</MCID {slot.mcid}>> BDC"
         if not value:
+            if slot.mcid is not None:
+                ops.append(f"{mark} EMC")
             continue
         glyphs, width = font.encode(value, slot.field)
         if width * slot.size / 1000 > slot.room:
             raise FieldError(f"{slot.field}: expected a value that fits the space on the form, found one too long")
-        ops.append(f"{FONT_NAME} {slot.size:.2f} Tf 1 0 0 1 {slot.x:.2f} {slot.y:.2f} Tm <{glyphs}> Tj")
-    ops.append("ET Q EMC")
+        show = f"{FONT_NAME} {slot.size:.2f} Tf 1 0 0 1 {slot.x:.2f} {slot.y:.2f} Tm <{glyphs}> Tj"
+        ops.append(f"{mark} BT {show} ET EMC")
+    ops.append("Q")
     body = " ".join(ops).encode("ascii")
     if len(body) > region.length:
         raise AssertionError("slot reserve too small")

@@ -418,14 +418,18 @@ def render_group(job: GroupJob) -> Template:
     pdf, pages = maker.make_combined(htmls, f"{job.topic} packet")
     if job.duplex:
         pdf, pages = pad_for_duplex(pdf, pages, _string(project, "blank-page", "patient"))
-    labels = {
-        "name": _string(project, "patient-name", "patient") + ":",
-        "date_of_birth": _string(project, "date-of-birth", "patient") + ":",
-        "record_number": _string(project, "record-number", "patient") + ":",
-        "clinician": _string(project, "clinician", "patient") + ":",
-        "appointment_date": _string(project, "discussion-date", "patient") + ":",
+    # Each identifier's label is a string, and its blank on the consent record's first page is the
+    # form field the template names after the same key (`field(t('patient-name'), 'patient-name')`).
+    keys = {
+        "name": "patient-name",
+        "date_of_birth": "date-of-birth",
+        "record_number": "record-number",
+        "clinician": "clinician",
+        "appointment_date": "discussion-date",
     }
-    return make_template(pdf, find_slots(pdf, labels, first_page=pages[0]))
+    labels = {field: _string(project, key, "patient") + ":" for field, key in keys.items()}
+    forms = {field: f"field-{key}" for field, key in keys.items()}
+    return make_template(pdf, find_slots(pdf, labels, first_page=pages[0]), forms)
 
 
 @lru_cache(maxsize=2)
