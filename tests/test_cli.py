@@ -127,7 +127,7 @@ def test_clinic_file_from_another_site(root, tmp_path):
         str(out),
     )
     assert result.exit_code == 0, result.output
-    pdf = out / "ketamine-infusion" / "leaflet-patient-a4.pdf"
+    pdf = out / "north" / "ketamine-infusion" / "leaflet-patient-a4.pdf"
     words = text(pdf)
     assert "Northside Practice" in words and "Samaritans free on 116 123" in words and "988" not in words
     assert round(page_sizes(pdf)[0][0]) == 595

@@ -31,6 +31,7 @@ RULES = (
     "review",
     "approval",
     "completeness",
+    "length",
 )
 
 READERS: tuple[Audience, ...] = ("patient", "caregiver")
@@ -142,6 +143,7 @@ def check_project(
     issues += check_review(project, chosen, today or dt.date.today(), require_approved)
     issues += check_approval(project, chosen, require_approved)
     issues += check_output(project, chosen, build_dir or project.root / "output")
+    issues += check_length(project, chosen, build_dir or project.root / "output")
     order = {rule: n for n, rule in enumerate(RULES)}
     return CheckReport(tuple(sorted(issues, key=lambda i: (order[i.rule], i.path, i.line, i.message))))
 
@@ -475,7 +477,7 @@ def check_numbers(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     return _unique(issues)
 
 
-_TYPED_FIGURE = re.compile(r"\b\d+(?:\.\d+)?\s+(?:in|out of)\s+\d[\d,]*\b")
+_TYPED_FIGURE = re.compile(r"\b\d+(?:\.\d+)?\s+(?:in|out of)\s+100\b")  # "1 in 20" is the one-in-N rule's
 
 
 def _typed_figures(s: Statement, place: Place) -> list[Issue]:
@@ -718,6 +720,38 @@ def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Pat
                         "completeness",
                     )
                 )
+    return issues
+
+
+LEAFLET_PAGES = 4
+
+
+def check_length(project: Project, topics: tuple[str, ...], build_dir: Path) -> list[Issue]:
+    """A patient or carer leaflet in standard print is 2-4 pages, fact box included (STANDARDS); read from the manifest."""
+    manifest = build_dir / "manifest.json"
+    if not manifest.is_file():
+        return []
+    entries = json.loads(manifest.read_text(encoding="utf-8")).get("documents", [])
+    issues = []
+    for entry in entries:
+        pages = entry.get("files", {}).get("pdf", {}).get("pages", 0)
+        if (
+            entry.get("topic") in topics
+            and entry.get("document") == "leaflet"
+            and entry.get("audience") != "clinician"
+            and not entry.get("large_print")
+            and pages > LEAFLET_PAGES
+        ):
+            issues.append(
+                _at(
+                    project.topic_places[entry["topic"]],
+                    entry["id"],
+                    f"expected a leaflet of at most {LEAFLET_PAGES} pages in standard print, found {pages}: "
+                    "move detail to the consent record or shorten statements",
+                    "length",
+                    "warning",
+                )
+            )
     return issues
 
 

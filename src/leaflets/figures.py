@@ -10,6 +10,8 @@ import base64
 
 from markupsafe import Markup, escape
 
+from leaflets.select import reader_count
+
 ROWS = COLUMNS = 10
 CELL = 10
 RADIUS = 3.6
@@ -41,7 +43,7 @@ def icon_svg(count: int) -> str:
 
 def icon_array(per100: float, alt: str) -> Markup:
     """Return an `<img>` of the icon array for `per100` people in 100, with `alt` as its text."""
-    data = base64.b64encode(icon_svg(round(per100)).encode("ascii")).decode("ascii")
+    data = base64.b64encode(icon_svg(reader_count(per100)).encode("ascii")).decode("ascii")
     return Markup(
         f'<img class="icon-array" src="data:image/svg+xml;base64,{data}" alt="{escape(alt)}">'
     )

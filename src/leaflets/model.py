@@ -94,7 +94,7 @@ class RefSource(_Strict):
 Source = SeedSource | RefSource
 
 Certainty = Literal["several-trials", "one-trial", "mixed-trials", "small-studies", "observational"]
-OutcomeKind = Literal["benefit", "harm"]
+OutcomeKind = Literal["benefit", "harm", "after"]  # after: what happens once a course ends (relapse)
 
 
 class Texts(_Strict):

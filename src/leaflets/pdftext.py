@@ -31,16 +31,16 @@ def pdf_text(path: Path) -> str:
     Running headers and footers (lines on every page, and "Page X of Y") and stray list bullets are
     left out, so a sentence that runs over a page break reads as one.
     """
-    pages = _page_lines(path)
+    raw = _page_lines(path)
+    # "Page X of Y" may share its line with another running line (a one-line footer): cut it off first.
+    pages = [
+        [re.sub(rf"\s*\w+ {number} \w+ {len(raw)}$", "", line).strip() for line in lines]
+        for number, lines in enumerate(raw, start=1)
+    ]
     repeated = set.intersection(*(set(lines) for lines in pages)) if len(pages) > 1 else set()
     if len(pages) >= 4:  # a running line may leave page 1 out (a consent record asks for identifiers there)
         repeated |= set.intersection(*(set(lines) for lines in pages[1:]))
-    kept = []
-    for number, lines in enumerate(pages, start=1):
-        page_x_of_y = re.compile(rf"\w+ {number} \w+ {len(pages)}")
-        kept += [
-            line for line in lines if line not in repeated and not page_x_of_y.fullmatch(line) and line.strip("• ")
-        ]
+    kept = [line for lines in pages for line in lines if line not in repeated and line.strip("• ")]
     return normalise_text("\n".join(kept))
 
 

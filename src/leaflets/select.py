@@ -7,6 +7,7 @@ they can never disagree about what a document says.
 from __future__ import annotations
 
 import hashlib
+from decimal import ROUND_HALF_UP, Decimal
 import json
 import re
 from dataclasses import dataclass, field
@@ -217,30 +218,41 @@ def fill_numbers(text: str, outcomes: dict[str, Outcome], audience: Audience) ->
             return match.group(0)  # reported by check's numbers rule
         part = match.group(2)
         if part == "difference":
-            return describe_difference(outcome.difference, audience)
+            return describe_difference(outcome, audience)
         arm = outcome.treatment if part == "treatment" else outcome.comparison
         return describe_per100(arm.per100, audience)
 
     return _PLACEHOLDER.sub(figure, text)
 
 
+def reader_count(per100: float) -> int:
+    """Return a figure as the whole number a patient reads: halves round up (52.5 -> 53), never to even."""
+    return int(Decimal(str(per100)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
 def describe_per100(per100: float, audience: Audience) -> str:
     """Return a figure as a reader sees it: "about 69 in 100", or "69.3%" for clinicians."""
     if audience == "clinician":
         return f"{per100:g}%"
-    if 0 < per100 < 1:
+    if per100 == 0:
+        return "0 in 100"
+    if per100 < 0.5:
         return "fewer than 1 in 100"
-    return f"about {round(per100)} in 100"
+    return f"about {reader_count(per100)} in 100"
 
 
-def describe_difference(difference: float, audience: Audience) -> str:
-    """Return the absolute difference: "about 17 more in 100", or "17.3 percentage points"."""
+def describe_difference(outcome: Outcome, audience: Audience) -> str:
+    """Return the absolute difference: "about 17 more in 100", or "17.3 percentage points higher".
+
+    A patient's difference is taken between the two figures as printed, so it always adds up.
+    """
     if audience == "clinician":
-        return f"{abs(difference):g} percentage points {'higher' if difference >= 0 else 'lower'}"
-    amount = round(abs(difference))
+        points = round(outcome.treatment.per100 - outcome.comparison.per100, 2)
+        return f"{abs(points):g} percentage points {'higher' if points >= 0 else 'lower'}"
+    amount = reader_count(outcome.treatment.per100) - reader_count(outcome.comparison.per100)
     if amount == 0:
         return "about the same number"
-    return f"about {amount} {'more' if difference > 0 else 'fewer'} in 100"
+    return f"about {abs(amount)} {'more' if amount > 0 else 'fewer'} in 100"
 
 
 def placeholders(text: str) -> list[str]:
