@@ -103,3 +103,25 @@ def test_the_same_outcome_shows_the_same_number_everywhere(default_build, root):
         for o in sel.outcomes:
             seen.setdefault((o.id, doc.spec.audience), set()).add(describe_per100(o.treatment.per100, doc.spec.audience))
     assert all(len(v) == 1 for v in seen.values())
+
+
+def test_a_patients_difference_adds_up_from_the_figures_printed(root):
+    """The clinical second read found 'about 52 ... about 31 ... about 22 more': differences come from the printed figures."""
+    from leaflets.select import describe_difference, reader_count
+
+    project = load_project(root)
+    for outcome in project.outcomes:
+        printed = reader_count(outcome.treatment.per100) - reader_count(outcome.comparison.per100)
+        words = describe_difference(outcome, "patient")
+        if printed == 0:
+            assert words == "about the same number"
+        else:
+            assert words == f"about {abs(printed)} {'more' if printed > 0 else 'fewer'} in 100", outcome.id
+    assert reader_count(52.5) == 53 and reader_count(22.5) == 23 and reader_count(17.5) == 18
+
+
+def test_no_internal_check_note_reaches_a_reader(default_build):
+    for doc in default_build.documents:
+        words = text(doc.files["pdf"].path).lower()
+        for phrase in ("before print", "confirm the arm", "not read in the paper", "todo"):
+            assert phrase not in words, (doc.spec.name, phrase)
