@@ -226,3 +226,195 @@ def test_extraction_does_not_need_tarfiles_filter_argument(tmp_path, monkeypatch
     monkeypatch.delattr(tarfile, "data_filter", raising=False)
     extract_tar(_tar(("content/a.yaml", "file", "a: 1\n")), tmp_path)
     assert (tmp_path / "content" / "a.yaml").read_text() == "a: 1\n"
+
+
+# Statements, not only pages (#16). Every approval here is written into a temporary copy of the project.
+
+SMALL = {
+    "clinic": "example",
+    "topics": ("ketamine-infusion",),
+    "audiences": ("patient",),
+    "large_print": False,
+    "formats": ("pdf", "txt"),
+}
+
+
+def _small(root, out):
+    """Build the example clinic's patient leaflet and consent record of ketamine-infusion; return manifest entries."""
+    import json
+
+    report = build(root, BuildOptions(out=out, **SMALL))
+    return {e["id"]: e for e in json.loads(report.manifest.read_text(encoding="utf-8"))["documents"]}
+
+
+def _shared_statement(out, entries):
+    """Return a statement both documents print on a line of its own (`- words`), and its words."""
+    leaflet, consent = (next(e for e in entries.values() if e["document"] == d) for d in ("leaflet", "consent"))
+    lines = [
+        set((out / e["files"]["txt"]["path"]).read_text(encoding="utf-8").splitlines()) for e in (leaflet, consent)
+    ]
+    for key in sorted(set(leaflet["statements"]) & set(consent["statements"])):
+        words = leaflet["statement_texts"][key]
+        if words == consent["statement_texts"][key] and all(f"- {words}" in found for found in lines):
+            return key, words
+    raise AssertionError("expected a statement printed alike by the leaflet and the consent record")
+
+
+def _edit_words(root, key, old, new):
+    """Replace `old` with `new` in statement `key`'s entry, where the project says it is written."""
+    from leaflets.content import load_project
+
+    place = load_project(root).places[key]
+    lines = place.file.read_text(encoding="utf-8").splitlines(keepends=True)
+    for n in range(place.line - 1, len(lines)):
+        if old in lines[n]:
+            lines[n] = lines[n].replace(old, new, 1)
+            break
+    else:
+        raise AssertionError(f"{old!r} not found after {place.path}:{place.line}")
+    place.file.write_text("".join(lines), encoding="utf-8")
+
+
+def _clone_clinics(out, names):
+    """Copy the example clinic's documents (and their manifest entries) as other clinics' editions."""
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for name in names:
+        shutil.copytree(out / "example", out / name)
+        for entry in [e for e in manifest["documents"] if e["clinic"] == "example"]:
+            copy = json.loads(json.dumps(entry).replace("example/", f"{name}/"))
+            copy["clinic"] = name
+            manifest["documents"].append(copy)
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_one_statement_in_many_documents_is_listed_once_with_its_words_and_documents(project_copy, tmp_path):
+    entries = _small(project_copy, tmp_path / "old")
+    key, words = _shared_statement(tmp_path / "old", entries)
+    first, second = words.split()[:2]
+    _edit_words(project_copy, key, f"{first} {second}", f"{first} NEWWORD {second}")
+    _small(project_copy, tmp_path / "new")
+    for out in (tmp_path / "old", tmp_path / "new"):
+        _clone_clinics(out, ("second", "third"))
+
+    report = compare(tmp_path / "old", tmp_path / "new")
+    assert [(s.key, s.status) for s in report.statements] == [(key, "changed")]
+    [change] = report.statements[0].texts
+    assert change.old == words and change.new == words.replace(f"{first} {second}", f"{first} NEWWORD {second}", 1)
+    assert change.words[:3] == (("same", first), ("ins", "NEWWORD"), ("same", change.words[2][1]))
+    changed = sorted(d.name for d in report.with_status("changed"))
+    assert len(changed) == 6 and list(change.documents) == changed
+    assert all(d.review == ("draft", "draft") for d in report.documents)
+
+    groups = report.groups()
+    [shared] = [g for g in groups if any(change.new in line for line in g.lines)]
+    assert sorted(d.name for d in shared.documents) == changed, "the statement's change is shown once for all six"
+    shown = [line for g in groups for line in g.lines if line.startswith("+") and change.new in line]
+    assert len(shown) == 1
+    assert all(len(g.documents) == 3 for g in groups if g is not shared), "the consent's own change, once for 3"
+
+    result = CliRunner().invoke(
+        main, ["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--report", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert out.startswith("Statements: 1 changed, 0 added, 0 removed.")
+    assert [line.split() for line in out.splitlines() if key in line.split()] == [["changed", key]]
+    assert f"{first} {{+NEWWORD+}} {second}" in out
+    assert f"printed in 6 documents: {', '.join(changed)}" in out
+    assert "The same change in 6 documents: " in out and out.index("Statements:") < out.index("The same change")
+    assert out.count(f"+- {change.new}") == 1
+    assert all(line.endswith("[draft]") for line in out.splitlines() if line.startswith("  changed   "))
+    page = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    assert f"{first} <ins>NEWWORD</ins> {second}" in page and "The same change in 6 documents" in page
+
+
+def test_since_approval_lists_exactly_the_edited_statement(project_copy, tmp_path):
+    from leaflets.diff import since_approval
+
+    runner = CliRunner()
+    args = ["--project", str(project_copy), "--topic", "ketamine-infusion", "--region", "US"]
+    approve = [*args, "--reviewer", "Dr A. Example, Consultant psychiatrist", "--date", "2026-12-01"]
+    assert runner.invoke(main, ["approve", *approve]).exit_code == 0
+    report = str(tmp_path / "r")
+    clean = runner.invoke(main, ["diff", "--since-approval", *args, "--report", report])
+    assert clean.exit_code == 0, clean.output
+    assert "approved by Dr A. Example on 2026-12-01; 0 statements changed since." in clean.output
+
+    entries = _small(project_copy, tmp_path / "old")
+    key, words = _shared_statement(tmp_path / "old", entries)
+    first, second = words.split()[:2]
+    _edit_words(project_copy, key, f"{first} {second}", f"{first} NEWWORD {second}")
+    [found] = since_approval(project_copy, ("ketamine-infusion",), ("US",))
+    assert [(s.key, s.status) for s in found.statements] == [(key, "changed")] and not found.other
+    [change] = [t for t in found.statements[0].texts if t.old == words]
+    assert ("ins", "NEWWORD") in change.words and "example/ketamine-infusion/leaflet-patient-letter" in change.documents
+    statuses = dict(found.documents)
+    assert statuses["example/ketamine-infusion/leaflet-patient-letter"] == "changed"
+
+    result = runner.invoke(main, ["diff", "--since-approval", *args, "--report", report])
+    assert result.exit_code == 1, result.output
+    listed = [line.split()[1] for line in result.output.splitlines() if line.startswith("  changed  ")]
+    assert listed == [key]
+    assert "1 statement changed since." in result.output and f"{first} {{+NEWWORD+}} {second}" in result.output
+    assert f"{first} <ins>NEWWORD</ins> {second}" in (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+
+    # The builds' manifests carry each document's review status, and `diff` shows it.
+    _small(project_copy, tmp_path / "new")
+    both = runner.invoke(main, ["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--report", report])
+    for line in both.output.splitlines():
+        if line.startswith("  changed   "):
+            assert line.endswith("[approved -> changed]"), line
+
+
+def test_since_approval_refuses_what_it_cannot_compare(project_copy):
+    runner = CliRunner()
+    project = ["--project", str(project_copy)]
+    bad_region = runner.invoke(main, ["diff", "--since-approval", *project, "--region", "XX"])
+    assert bad_region.exit_code == 2 and bad_region.output.startswith("Error: --region: expected one of")
+    bad_topic = runner.invoke(main, ["diff", "--since-approval", *project, "--topic", "nope"])
+    assert bad_topic.exit_code == 2 and bad_topic.output.startswith("Error: --topic: expected one of")
+    assert runner.invoke(main, ["diff", *project, "--topic", "ketamine-infusion"]).exit_code == 2
+    assert (
+        runner.invoke(main, ["diff", "--since-approval", *project, "--rev", "HEAD", "--rev", "WORKTREE"]).exit_code == 2
+    )
+
+
+def test_the_report_goes_where_git_ignores_it(project_copy, root):
+    assert subprocess.run(["git", "-C", str(root), "check-ignore", "-q", "output/diff/index.html"]).returncode == 0
+    shutil.copy(root / ".gitignore", project_copy / ".gitignore")
+    subprocess.run(["git", "-C", str(project_copy), "init", "-q"], check=True)
+    result = CliRunner().invoke(
+        main, ["diff", "--since-approval", "--project", str(project_copy), "--topic", "ketamine-infusion"]
+    )
+    assert result.exit_code == 1 and "not approved yet" in result.output, result.output
+    index = project_copy / "output" / "diff" / "index.html"
+    assert index.is_file()
+    ignored = subprocess.run(
+        ["git", "-C", str(project_copy), "check-ignore", "-q", str(index.relative_to(project_copy))]
+    )
+    assert ignored.returncode == 0, "the default report folder is git-ignored"
+    status = subprocess.run(
+        ["git", "-C", str(project_copy), "status", "--porcelain", "output"], capture_output=True, text=True
+    )
+    assert status.stdout == ""
+
+
+def test_file_names_are_escaped_in_the_report(project_copy, tmp_path):
+    entries = _small(project_copy, tmp_path / "old")
+    shutil.copytree(tmp_path / "old", tmp_path / "new")
+    folder = "example/ketamine-infusion"
+    evil = '"><script>alert(1)<script x="'
+    for side, document in (("old", "leaflet"), ("new", "consent")):
+        shutil.copy(
+            tmp_path / side / folder / f"{document}-patient-letter.pdf", tmp_path / side / folder / f"{evil}.pdf"
+        )
+    report = compare(tmp_path / "old", tmp_path / "new")
+    [doc] = report.with_status("changed")
+    assert doc.name == f"{folder}/{evil}" and doc.pages and "<" not in doc.slug and '"' not in doc.slug
+    page = write_html(report, tmp_path / "r").read_text(encoding="utf-8")
+    assert "<script" not in page and "&lt;script&gt;" in page
+    pictures = sorted(p.name for p in (tmp_path / "r").glob("*.png"))
+    assert pictures and all(f'src="{name}"' in page for name in pictures)
+    assert len(entries) == 2

@@ -92,6 +92,8 @@ class BuiltDocument:
     inputs: str = ""
     skipped: bool = False
     statements: tuple[str, ...] = ()
+    #: Each statement's words as this document prints them, by key (`leaflets diff` compares them).
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -293,13 +295,14 @@ def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
     topic = job.session.project.topics[spec.topic]
     status = job.rendered.review.status if job.rendered.review else "draft"
     statements = job.rendered.selection.statement_keys
+    texts = {i.key: f"{i.label}: {i.text}" if i.label else i.text for i in job.rendered.selection.items}
     code = fingerprint(job.rendered.text)
     if job.unchanged is not None:
         files = {
             fmt: OutputFile(job.out / info["path"], info["sha256"], info.get("pages"))
             for fmt, info in job.unchanged["files"].items()
         }
-        return BuiltDocument(spec, files, code, status, topic.version, job.inputs, True, statements)
+        return BuiltDocument(spec, files, code, status, topic.version, job.inputs, True, statements, texts)
     files: dict[str, OutputFile] = {}
     for fmt in job.formats:
         path = job.out / spec.clinic / spec.topic / f"{spec.stem}.{fmt}"
@@ -313,7 +316,7 @@ def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
             data = job.rendered.text.encode("utf-8")
         write_atomic(path, data)
         files[fmt] = OutputFile(path, hashlib.sha256(data).hexdigest(), pages)
-    return BuiltDocument(spec, files, code, status, topic.version, job.inputs, False, statements)
+    return BuiltDocument(spec, files, code, status, topic.version, job.inputs, False, statements, texts)
 
 
 def _kept_entries(previous: dict[str, dict[str, Any]], out: Path, rebuilt: set[str]) -> dict[str, dict[str, Any]]:
@@ -340,6 +343,7 @@ def _entry(out: Path, doc: BuiltDocument) -> dict[str, Any]:
         "fingerprint": doc.fingerprint,
         "inputs": doc.inputs,
         "statements": list(doc.statements),
+        "statement_texts": dict(sorted(doc.texts.items())),
         "files": {
             fmt: {
                 "path": f.path.relative_to(out).as_posix(),

@@ -321,16 +321,47 @@ def new_topic(project: Path, topic_id: str) -> None:
     help="Build git revision REV (twice: old then new; WORKTREE means the files as they are now).",
 )
 @click.option(
+    "--since-approval",
+    is_flag=True,
+    help="Compare the content as it is with what its approvals (content/approvals/) recorded.",
+)
+@click.option("--topic", "topics", multiple=True, metavar="ID", help="With --since-approval: topic (repeatable).")
+@click.option("--region", "regions", multiple=True, metavar="R", help="With --since-approval: region (repeatable).")
+@click.option(
     "--report",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("diff"),
-    show_default=True,
-    help="Folder for the HTML report (index.html and page pictures).",
+    default=None,
+    help="Folder for the HTML report (index.html and page pictures). Default: the project's output/diff/, "
+    "which git ignores.",
 )
-def diff(project: Path, old: Path | None, new: Path | None, revs: tuple[str, ...], report: Path) -> None:
-    """Compare two builds: OLD and NEW folders, or --rev A --rev B. Exit 0 if nothing changed, 1 if something did."""
-    from leaflets.diff import compare, compare_revisions, write_html
+def diff(
+    project: Path,
+    old: Path | None,
+    new: Path | None,
+    revs: tuple[str, ...],
+    since_approval: bool,
+    topics: tuple[str, ...],
+    regions: tuple[str, ...],
+    report: Path | None,
+) -> None:
+    """Compare two builds: OLD and NEW folders, --rev A --rev B, or --since-approval.
 
+    Starts with the statements that changed (old and new words, and the documents that print them),
+    then each document's review status and its diff, identical changes listed once.
+    Exit 0 if nothing changed, 1 if something did.
+    """
+    from leaflets.diff import DEFAULT_REPORT, compare, compare_revisions, write_html
+
+    folder = report if report is not None else project / DEFAULT_REPORT
+    if since_approval:
+        if revs or old or new:
+            raise click.UsageError(
+                "--since-approval compares the content with its approvals: give no OLD, NEW or --rev"
+            )
+        _since_approval(project, topics, regions, folder)
+        return
+    if topics or regions:
+        raise click.UsageError("--topic and --region go with --since-approval")
     if revs and (old or new):
         raise click.UsageError("give either OLD and NEW folders or two --rev options, not both")
     if revs:
@@ -340,16 +371,72 @@ def diff(project: Path, old: Path | None, new: Path | None, revs: tuple[str, ...
     elif old and new:
         result = compare(old, new)
     else:
-        raise click.UsageError("expected OLD and NEW build folders, or --rev A --rev B")
+        raise click.UsageError("expected OLD and NEW build folders, or --rev A --rev B, or --since-approval")
+    counts = {s: len(result.statements_with(s)) for s in ("changed", "added", "removed")}
+    click.echo("Statements: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".")
+    for note in result.notes:
+        click.echo(f"  ({note})")
+    _echo_statements(result.statements)
+    click.echo("Documents:")
     for doc in result.documents:
         pages = f" (pages {', '.join(str(p.number) for p in doc.pages)})" if doc.pages else ""
-        click.echo(f"{doc.status:9} {doc.name}{pages}")
-        for line in doc.text_diff:
+        review = f" [{doc.review_status}]" if doc.review_status else ""
+        click.echo(f"  {doc.status:9} {doc.name}{pages}{review}")
+    for group in result.groups():
+        names = [d.name for d in group.documents]
+        if len(names) > 1:
+            click.echo(f"The same change in {len(names)} documents: {', '.join(names)}")
+        else:
+            click.echo(f"{names[0]}:")
+        for line in group.lines or ("(no text changed; the pages look different)",):
             click.echo(f"    {line}")
-    index = write_html(result, report)
+    index = write_html(result, folder)
     counts = {s: len(result.with_status(s)) for s in ("changed", "added", "removed", "unchanged")}
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f". Report: {index}")
     if result.changed:
+        raise SystemExit(1)
+
+
+def _echo_statements(statements: tuple, indent: str = "  ") -> None:
+    """Print each changed statement: its key, its words with `[-old-]{+new+}`, and where it prints."""
+    for change in statements:
+        click.echo(f"{indent}{change.status:8} {change.key}")
+        for text in change.texts:
+            words = text.terminal if (text.old, text.new) != (None, None) else "(words not recorded)"
+            click.echo(f"{indent}    {words}")
+            verb = "printed in" if text.new is not None else "was in"
+            count = len(text.documents)
+            click.echo(f"{indent}      {verb} {count} document{'' if count == 1 else 's'}: {', '.join(text.documents)}")
+        if change.now_in:
+            click.echo(f"{indent}    now also in: {', '.join(change.now_in)}")
+        if change.no_longer_in:
+            click.echo(f"{indent}    no longer in: {', '.join(change.no_longer_in)}")
+        if change.note:
+            click.echo(f"{indent}    ({change.note})")
+
+
+def _since_approval(project: Path, topics: tuple[str, ...], regions: tuple[str, ...], folder: Path) -> None:
+    from leaflets.diff import since_approval, write_approval_html
+
+    diffs = since_approval(project, tuple(topics), tuple(regions))
+    for d in diffs:
+        if not d.approved:
+            click.echo(f"{d.topic} ({d.region}): not approved yet; all {d.printed} statements are draft.")
+            continue
+        count = len(d.statements)
+        click.echo(
+            f"{d.topic} ({d.region}): approved by {d.reviewer} on {d.date}; "
+            f"{count} statement{'' if count == 1 else 's'} changed since."
+        )
+        _echo_statements(d.statements)
+        if d.other:
+            click.echo(f"  also changed: {', '.join(d.other)}")
+        click.echo("  review status of each document:")
+        for name, status in d.documents:
+            click.echo(f"    {status:9} {name}")
+    index = write_approval_html(diffs, folder)
+    click.echo(f"Report: {index}")
+    if any(d.changed for d in diffs):
         raise SystemExit(1)
 
 

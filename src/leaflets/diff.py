@@ -1,25 +1,121 @@
-"""Compare two builds: which documents changed, which words, and which pages look different."""
+"""Compare two builds, or the content with its approval: which statements changed, word by word, where.
+
+`leaflets diff` starts with the statements (added, removed, changed, by key, with the old and new
+words and the documents that print them), then the documents: each one's review status, and its
+text diff and changed pages, with documents that changed the same way grouped under one diff.
+The statements of a build folder come from its manifest (`statements`, `statement_texts`), which
+every build writes; `--since-approval` compares what the resolver returns now with the texts and
+hashes the approval files in content/approvals/ recorded.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import difflib
-import html
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from leaflets.errors import LeafletsError
 
 Status = Literal["added", "removed", "changed", "unchanged"]
+Change = Literal["added", "removed", "changed"]
 WORKTREE = "WORKTREE"
 RENDER_SCALE = 1.0  # 72 dpi: enough to see what moved, small enough to compare quickly
 TILE = 12  # pixels: changed areas are found tile by tile, then merged into boxes
+#: Where the report goes unless --report says otherwise: under output/, which git ignores.
+DEFAULT_REPORT = Path("output") / "diff"
+REPORT_TEMPLATE = "diff-report.html.j2"
+
+
+# Words
+
+
+def word_diff(old: str | None, new: str | None) -> tuple[tuple[str, str], ...]:
+    """Return `old` -> `new` as runs of words: ('same', words), ('del', words) or ('ins', words)."""
+    before, after = (old or "").split(), (new or "").split()
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("same", " ".join(before[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(("del", " ".join(before[i1:i2])))
+        if j2 > j1:
+            out.append(("ins", " ".join(after[j1:j2])))
+    return tuple(out)
+
+
+def terminal_words(segments: Iterable[tuple[str, str]]) -> str:
+    """Return word runs as a terminal shows them: `[-old-]{+new+}`, as `git diff --word-diff` does."""
+    marks = {"same": "{}", "del": "[-{}-]", "ins": "{{+{}+}}"}
+    out = ""
+    last = ""
+    for op, words in segments:
+        out += ("" if not out or (last, op) == ("del", "ins") else " ") + marks[op].format(words)
+        last = op
+    return out
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """One statement's old and new words (None: not printed on that side), and the documents that print them."""
+
+    old: str | None
+    new: str | None
+    documents: tuple[str, ...]
+
+    @property
+    def words(self) -> tuple[tuple[str, str], ...]:
+        return word_diff(self.old, self.new)
+
+    @property
+    def terminal(self) -> str:
+        return terminal_words(self.words)
+
+
+@dataclass(frozen=True)
+class StatementChange:
+    """A statement, by key, that is new, gone, or printed differently.
+
+    texts: one entry per distinct old/new pair (the audiences read different words).
+    now_in, no_longer_in: documents (in both builds) that began or stopped printing it.
+    note: what changed besides the words (such as its sources, for an approval).
+    """
+
+    key: str
+    status: Change
+    texts: tuple[TextChange, ...] = ()
+    now_in: tuple[str, ...] = ()
+    no_longer_in: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def documents(self) -> tuple[str, ...]:
+        """Return every document that prints it (or printed it, once removed)."""
+        names = {d for t in self.texts for d in t.documents} | set(self.now_in) | set(self.no_longer_in)
+        return tuple(sorted(names))
+
+
+def _group_texts(pairs: dict[str, tuple[str | None, str | None]]) -> tuple[TextChange, ...]:
+    """Group documents by their (old, new) words: one TextChange per distinct pair, in document order."""
+    grouped: dict[tuple[str | None, str | None], list[str]] = {}
+    for name in sorted(pairs):
+        grouped.setdefault(pairs[name], []).append(name)
+    return tuple(TextChange(old, new, tuple(names)) for (old, new), names in grouped.items())
+
+
+# Two builds
 
 
 @dataclass(frozen=True)
@@ -34,21 +130,73 @@ class PageChange:
 
 @dataclass(frozen=True)
 class DocumentDiff:
-    """How one document differs between two builds."""
+    """How one document differs between two builds; `review` is its review status (old, new) from the manifests."""
 
     name: str
     status: Status
     text_diff: tuple[str, ...] = ()
     pages: tuple[PageChange, ...] = ()
+    review: tuple[str, str] = ("", "")
+
+    @property
+    def slug(self) -> str:
+        """Return a name for the report's anchors and picture files: letters, digits, '.', '_' and '-' only."""
+        flat = self.name.replace("/", "--")
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", flat)
+        return safe if safe == flat else f"{safe}-{hashlib.sha256(self.name.encode()).hexdigest()[:8]}"
+
+    @property
+    def review_status(self) -> str:
+        """Return its review status as the report shows it: `draft`, or `approved -> changed` when it moved."""
+        old, new = self.review
+        if self.status == "added" or old == new or not old:
+            return new
+        if self.status == "removed" or not new:
+            return old
+        return f"{old} -> {new}"
+
+    @property
+    def hunks(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Return each hunk of the text diff as (its removed and added lines, its lines to show).
+
+        The lines to show start with a bare `@@`: line numbers differ from document to document even
+        where the change is the same.
+        """
+        out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        lines: list[str] = []
+        for line in (*self.text_diff[2:], "@@"):
+            if line.startswith("@@"):
+                if lines:
+                    changed = tuple(x for x in lines if x[:1] in "+-")
+                    out.append((changed, ("@@", *lines)))
+                lines = []
+            else:
+                lines.append(line)
+        return out
+
+
+@dataclass(frozen=True)
+class ChangeGroup:
+    """Text changes that exactly the same documents made: shown once, with the documents' names.
+
+    lines: the changes (hunks, each after a bare `@@`), as the first document shows them; empty for
+    documents whose text did not change but whose pages look different.
+    """
+
+    lines: tuple[str, ...]
+    documents: tuple[DocumentDiff, ...]
 
 
 @dataclass(frozen=True)
 class DiffReport:
-    """Every document of both builds, by status."""
+    """Every document of both builds, by status, and the statements that changed."""
 
     old: Path
     new: Path
     documents: tuple[DocumentDiff, ...] = field(default_factory=tuple)
+    statements: tuple[StatementChange, ...] = ()
+    #: What the statement summary could not see (a build without a manifest, or without texts in it).
+    notes: tuple[str, ...] = ()
 
     def with_status(self, status: Status) -> list[DocumentDiff]:
         return [d for d in self.documents if d.status == status]
@@ -57,23 +205,111 @@ class DiffReport:
     def changed(self) -> bool:
         return any(d.status != "unchanged" for d in self.documents)
 
+    def statements_with(self, status: Change) -> list[StatementChange]:
+        return [s for s in self.statements if s.status == status]
+
+    def groups(self) -> list[ChangeGroup]:
+        """Return the text changes, each once, grouped by the documents that make them; most documents first.
+
+        Two documents whose whole text diffs are the same form one group; a change that only some
+        of them make (a consent record's leaflet code, say) is a group of its own.
+        """
+        shown: dict[tuple[str, ...], tuple[str, ...]] = {}
+        made_by: dict[tuple[str, ...], list[DocumentDiff]] = {}
+        for doc in self.with_status("changed"):
+            hunks = doc.hunks
+            for key, lines in hunks:
+                shown.setdefault(key, lines)
+                if doc not in made_by.setdefault(key, []):
+                    made_by[key].append(doc)
+            if not hunks:
+                made_by.setdefault((), []).append(doc)
+                shown.setdefault((), ())
+        grouped: dict[tuple[str, ...], tuple[list[str], list[DocumentDiff]]] = {}
+        for key, docs in made_by.items():
+            grouped.setdefault(tuple(d.name for d in docs), ([], docs))[0].extend(shown[key])
+        groups = [ChangeGroup(tuple(text), tuple(docs)) for text, docs in grouped.values()]
+        return sorted(groups, key=lambda g: (-len(g.documents), g.documents[0].name))
+
 
 def compare(old: Path, new: Path) -> DiffReport:
-    """Compare the PDFs (and their text snapshots) of two build folders."""
+    """Compare the PDFs (and their text snapshots and manifests) of two build folders."""
+    from leaflets.output import read_manifest
+
     for folder in (old, new):
         if not folder.is_dir():
             raise LeafletsError(f"{folder}: expected a build folder, found none")
     old_pdfs = _pdfs(old)
     new_pdfs = _pdfs(new)
+    old_entries, new_entries = read_manifest(old), read_manifest(new)
     docs = []
     for name in sorted(old_pdfs.keys() | new_pdfs.keys()):
+        review = (_review(old_entries, name), _review(new_entries, name))
         if name not in new_pdfs:
-            docs.append(DocumentDiff(name, "removed"))
+            docs.append(DocumentDiff(name, "removed", review=review))
         elif name not in old_pdfs:
-            docs.append(DocumentDiff(name, "added"))
+            docs.append(DocumentDiff(name, "added", review=review))
         else:
-            docs.append(_compare_document(name, old_pdfs[name], new_pdfs[name]))
-    return DiffReport(old, new, tuple(docs))
+            docs.append(dataclasses.replace(_compare_document(name, old_pdfs[name], new_pdfs[name]), review=review))
+    statements, notes = statement_changes(old_entries, new_entries, old, new)
+    return DiffReport(old, new, tuple(docs), statements, notes)
+
+
+def _review(entries: dict[str, dict[str, Any]], name: str) -> str:
+    status = entries.get(name, {}).get("review_status", "")
+    return status if isinstance(status, str) else ""
+
+
+def statement_changes(
+    old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], old_folder: Path, new_folder: Path
+) -> tuple[tuple[StatementChange, ...], tuple[str, ...]]:
+    """Compare the statements two manifests' documents print: by key, with their words per document."""
+    notes = []
+    for entries, folder in ((old, old_folder), (new, new_folder)):
+        if not entries:
+            notes.append(f"{folder}: no manifest.json with documents, so no statement summary for it")
+        elif any(not isinstance(e.get("statement_texts"), dict) for e in entries.values()):
+            notes.append(
+                f"{folder}: its manifest has no statement texts (built by an older leaflets): "
+                "statements compared by key only"
+            )
+    if not old or not new:
+        return (), tuple(notes)
+    before, after = _printed(old), _printed(new)
+    both = old.keys() & new.keys()  # documents in both builds: a new edition is not a statement moving
+    out = []
+    for key in sorted(before.keys() | after.keys()):
+        was, now = before.get(key, {}), after.get(key, {})
+        if not was:
+            out.append(StatementChange(key, "added", _group_texts({d: (None, t) for d, t in now.items()})))
+            continue
+        if not now:
+            out.append(StatementChange(key, "removed", _group_texts({d: (t, None) for d, t in was.items()})))
+            continue
+        pairs = {
+            d: (was[d], now[d])
+            for d in was.keys() & now.keys()
+            if was[d] is not None and now[d] is not None and was[d] != now[d]
+        }
+        now_in = tuple(sorted((now.keys() - was.keys()) & both))
+        no_longer_in = tuple(sorted((was.keys() - now.keys()) & both))
+        if pairs or now_in or no_longer_in:
+            out.append(StatementChange(key, "changed", _group_texts(pairs), now_in, no_longer_in))
+    return tuple(out), tuple(notes)
+
+
+def _printed(entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, str | None]]:
+    """Return {statement key: {document: its words there (None: not recorded)}} from a manifest."""
+    out: dict[str, dict[str, str | None]] = {}
+    for name, entry in entries.items():
+        keys = entry.get("statements")
+        texts = entry.get("statement_texts")
+        texts = texts if isinstance(texts, dict) else {}
+        for key in keys if isinstance(keys, list) else []:
+            if isinstance(key, str):
+                words = texts.get(key)
+                out.setdefault(key, {})[name] = words if isinstance(words, str) else None
+    return out
 
 
 def _pdfs(folder: Path) -> dict[str, Path]:
@@ -167,70 +403,157 @@ def _png(image, boxes, colour: str) -> bytes | None:
     return buffer.getvalue()
 
 
+# The report
+
+
 def write_html(report: DiffReport, folder: Path) -> Path:
-    """Write `folder/index.html` with the text diffs and old and new page pictures side by side."""
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = [_HEAD.format(old=html.escape(str(report.old)), new=html.escape(str(report.new)))]
-    summary = "".join(
-        f'<li><a href="#{d.name.replace("/", "--")}">{html.escape(d.name)}</a> (pages '
-        f"{', '.join(str(p.number) for p in d.pages) or 'none'})</li>"
-        for d in report.with_status("changed")
-    )
-    parts.append(f"<nav><p>Changed documents:</p><ul>{summary or '<li>none</li>'}</ul></nav>")
-    for status in ("changed", "added", "removed", "unchanged"):
-        docs = report.with_status(status)  # type: ignore[arg-type]
-        parts.append(f"<h2>{status.capitalize()} ({len(docs)})</h2>")
-        if status != "changed":
-            parts.append("<ul>" + "".join(f"<li>{html.escape(d.name)}</li>" for d in docs) + "</ul>")
+    """Write `folder/index.html`: the statements, then the documents with their diffs and pages side by side."""
+    folder = _report_folder(folder)
+    pictures: dict[str, list[dict[str, Any]]] = {}
+    for doc in report.with_status("changed"):
+        pictures[doc.name] = [_page_pictures(doc, page, folder) for page in doc.pages]
+    return _write_report(folder, kind="builds", report=report, pictures=pictures)
+
+
+def write_approval_html(diffs: list[ApprovalDiff], folder: Path) -> Path:
+    """Write `folder/index.html`: per topic and region, what changed since its approval."""
+    return _write_report(_report_folder(folder), kind="approval", diffs=diffs)
+
+
+def _report_folder(folder: Path) -> Path:
+    from leaflets.output import prepare_output
+
+    return prepare_output(folder)
+
+
+def _page_pictures(doc: DocumentDiff, page: PageChange, folder: Path) -> dict[str, Any]:
+    from leaflets.output import write_atomic
+
+    sides: dict[str, str | None] = {}
+    for side, data in (("old", page.old_png), ("new", page.new_png)):
+        if data is None:
+            sides[side] = None
             continue
-        for doc in docs:
-            parts.append(_document_html(doc, folder))
-    parts.append("</body></html>\n")
+        name = f"{doc.slug}-page{page.number}-{side}.png"
+        write_atomic(folder / name, data)
+        sides[side] = name
+    return {"number": page.number, **sides}
+
+
+def _write_report(folder: Path, **context: Any) -> Path:
+    from jinja2 import TemplateError
+
+    from leaflets.output import write_atomic
+    from leaflets.render import make_environment
+
+    env = make_environment(Path(__file__).parent / "resources")
+    try:
+        text = env.get_template(REPORT_TEMPLATE).render(**context)
+    except TemplateError as exc:  # the template ships with leaflets: a failure here is a bug, said in one line
+        raise LeafletsError(f"leaflets/resources/{REPORT_TEMPLATE}: {exc}") from exc
     index = folder / "index.html"
-    index.write_text("\n".join(parts), encoding="utf-8")
+    write_atomic(index, text.encode("utf-8"))
     return index
 
 
-def _document_html(doc: DocumentDiff, folder: Path) -> str:
-    slug = doc.name.replace("/", "--")
-    lines = []
-    for line in doc.text_diff:
-        kind = (
-            "add"
-            if line.startswith("+") and not line.startswith("+++")
-            else ("del" if line.startswith("-") and not line.startswith("---") else "ctx")
-        )
-        lines.append(f'<span class="{kind}">{html.escape(line)}</span>')
-    pages = []
-    for page in doc.pages:
-        cells = []
-        for side, data in (("old", page.old_png), ("new", page.new_png)):
-            if data is None:
-                cells.append(f"<figure><figcaption>{side}: no page {page.number}</figcaption></figure>")
+# The content against its approval
+
+
+@dataclass(frozen=True)
+class ApprovalDiff:
+    """What one topic prints in one region now, against its approval (None: never approved)."""
+
+    topic: str
+    region: str
+    reviewer: str | None
+    date: dt.date | None
+    statements: tuple[StatementChange, ...] = ()
+    #: Other things that differ from the approval: `outcome:ID`, `reference:ID`, `string:KEY`, `title`.
+    other: tuple[str, ...] = ()
+    #: Each document (its standard edition) and its review status: approved, changed or draft.
+    documents: tuple[tuple[str, str], ...] = ()
+    printed: int = 0
+
+    @property
+    def approved(self) -> bool:
+        return self.reviewer is not None
+
+    @property
+    def changed(self) -> bool:
+        """Return True unless it is approved and nothing it prints changed since."""
+        return not self.approved or bool(self.statements or self.other)
+
+
+def since_approval(root: Path, topics: tuple[str, ...] = (), regions: tuple[str, ...] = ()) -> list[ApprovalDiff]:
+    """Compare what every document of each topic prints in each region with that topic's approval."""
+    from leaflets.approval import load_approvals
+    from leaflets.review import _known
+    from leaflets.session import check_topics, open_project
+
+    project = open_project(root)
+    chosen = check_topics(project, topics)
+    for region in regions:
+        for topic in chosen:
+            _known(project, topic, region)
+    served = sorted({c.region for c in project.clinics.values()})
+    approvals = load_approvals(project)
+    return [
+        _since(project, topic, region, approvals.get((topic, region)))
+        for region in (regions or tuple(served))
+        for topic in chosen
+    ]
+
+
+def _since(project: Any, topic: str, region: str, approval: Any) -> ApprovalDiff:
+    from leaflets.approval import current
+    from leaflets.session import Session
+
+    now = current(project, topic, region)
+    if approval is None:
+        docs = tuple((sel.spec.name, "draft") for sel in now.selections)
+        return ApprovalDiff(topic, region, None, None, documents=docs, printed=len(now.statements))
+    sessions: dict[str, Session] = {}
+    documents, other = [], set()
+    printed_by: dict[tuple[str, str], set[str]] = {}  # (key, audience) -> documents
+    for sel in now.selections:
+        spec = sel.spec
+        if spec.clinic not in sessions:
+            sessions[spec.clinic] = Session.open(project, project.clinics[spec.clinic])
+        mark = sessions[spec.clinic].render(spec).review
+        documents.append((spec.name, mark.status if mark else "draft"))
+        other |= {
+            c for c in (mark.changed if mark else ()) if c.startswith(("outcome:", "reference:", "string:", "title"))
+        }
+        for item in sel.items:
+            printed_by.setdefault((item.key, spec.audience), set()).add(spec.name)
+    statements = []
+    for key in sorted(approval.statements.keys() | now.statements.keys()):
+        was = approval.statements.get(key)
+        texts: dict[str, str] = {str(a): t for a, t in now.texts.get(key, {}).items()}
+        if was is not None and was.sha256 == now.statements.get(key):
+            continue
+        old = {str(a): t for a, t in was.text.items()} if was is not None else {}
+        by_audience = {a: (old.get(a), texts.get(a)) for a in sorted(old.keys() | texts.keys())}
+        pairs: dict[tuple[str | None, str | None], list[str]] = {}
+        for audience, pair in by_audience.items():
+            if pair[0] == pair[1]:
                 continue
-            name = f"{slug}-page{page.number}-{side}.png"
-            (folder / name).write_bytes(data)
-            cells.append(
-                f"<figure><figcaption>{side}, page {page.number}</figcaption>"
-                f'<img src="{name}" alt="{side} page {page.number} of {html.escape(doc.name)}"></figure>'
-            )
-        pages.append('<div class="pages">' + "".join(cells) + "</div>")
-    numbers = ", ".join(str(p.number) for p in doc.pages) or "none"
-    return (
-        f'<section id="{slug}"><h3>{html.escape(doc.name)}</h3><p>Pages that look different: {numbers}</p>'
-        f'<pre class="diff">{"<br>".join(lines)}</pre>{"".join(pages)}</section>'
+            names = printed_by.get((key, audience)) or {f"{audience} documents"}  # gone: who read it then
+            pairs.setdefault(pair, []).extend(names)
+        changes = tuple(TextChange(o, n, tuple(sorted(set(d)))) for (o, n), d in pairs.items())
+        status: Change = "added" if was is None else ("removed" if key not in now.statements else "changed")
+        note = "" if changes or status != "changed" else "its words are the same; its sources changed"
+        statements.append(StatementChange(key, status, changes, note=note))
+    return ApprovalDiff(
+        topic,
+        region,
+        approval.reviewer,
+        approval.date,
+        tuple(statements),
+        tuple(sorted(other)),
+        tuple(documents),
+        len(now.statements),
     )
-
-
-_HEAD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>leaflets diff</title>
-<style>
-body {{ font-family: sans-serif; margin: 1.5em; color: #1a1a1a; }}
-pre.diff {{ background: #f6f8fa; padding: 0.8em; white-space: pre-wrap; font-size: 0.95em; }}
-.add {{ background: #dff5dd; }} .del {{ background: #fbe0e0; }} .ctx {{ color: #555; }}
-.pages {{ display: flex; gap: 1em; margin: 1em 0; }}
-figure {{ margin: 0; }} img {{ border: 1px solid #888; max-width: 100%; }}
-</style></head><body>
-<h1>What changed</h1><p>Old: {old}<br>New: {new}</p>"""
 
 
 def build_revision(root: Path, rev: str, into: Path) -> Path:
@@ -349,6 +672,6 @@ def compare_revisions(root: Path, old_rev: str, new_rev: str) -> DiffReport:
         old = build_revision(root, old_rev, work / "old")
         new = build_revision(root, new_rev, work / "new")
         report = compare(old, new)
-        return DiffReport(Path(old_rev), Path(new_rev), report.documents)
+        return dataclasses.replace(report, old=Path(old_rev), new=Path(new_rev))
     finally:
         shutil.rmtree(work, ignore_errors=True)

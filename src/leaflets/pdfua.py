@@ -6,7 +6,8 @@ What WeasyPrint 70 leaves undone, and what this pass does about it:
   and the orphan elements are dropped;
 - the tag tree is built page by page, so a list, table, section or paragraph broken across pages becomes
   two elements (and a table's repeated header a second THead): continuations are merged back, decided by
-  comparing text with the HTML the page was made from;
+  comparing text with the HTML the page was made from; a repeated header becomes a Pagination artifact
+  (read once, where the table starts);
 - HTML `scope` is lost: TH cells get /Scope from the HTML, and every /ID goes into an /IDTree;
 - blanks and tick boxes are plain Spans: the HTML marks each one (`data-field="tv"` or `"cb"` with an
   `aria-label`), and its element becomes /Form with a PrintField attribute;
@@ -64,6 +65,8 @@ _TM = re.compile(rb"(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\
 _TF = re.compile(rb"/([\w.+-]+) (-?[\d.]+) Tf")
 _SHOW = re.compile(rb"\[([^\]]*)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj")
 _HEX = re.compile(rb"<([0-9a-fA-F]*)>")
+#: Texts whose first glyphs sit this close (CSS px) are on one line: a tick box sits 2 px lower than its words.
+_SAME_LINE = 6.0
 
 
 class StructureError(LeafletsError):
@@ -72,11 +75,16 @@ class StructureError(LeafletsError):
 
 @dataclass(frozen=True)
 class Run:
-    """One marked-content sequence of text: what it says and where its first glyph sits (CSS px, y down)."""
+    """One marked-content sequence of text: what it says and where its first glyph sits (CSS px, y down).
+
+    A blank run is a text object with nothing in it: WeasyPrint draws a box holding only white space (the
+    space between two inline elements) that way, so it stands for a space.
+    """
 
     text: str
     x: float
     y: float
+    blank: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,13 +150,14 @@ def finish(pdf: bytes, htmls: list[str]) -> bytes:
     tree_root = doc.Root.StructTreeRoot
     document = _mirror(tree_root.K[0], pages, -1)
     html = read_html(htmls)
-    _merge_continuations(document, html, runs)
+    repeats: set[Mcr] = set()
+    _merge_continuations(document, html, runs, repeats)
     _tag_fields(document, html, runs)
     _drop_empty(document)
     _set_scopes(document, html)
     ends = _space_line_ends(document, runs)
     _write_tree(doc, tree_root, document)
-    _rewrite_content(doc, document, runs, ends)
+    _rewrite_content(doc, document, runs, ends, repeats)
     _rename_subsets(doc)
     out = io.BytesIO()
     doc.save(
@@ -202,6 +211,8 @@ def _runs(page: pikepdf.Page) -> dict[int, Run]:
         body = match.group(2)
         tm = _TM.search(body)
         if tm is None:
+            if b"BT" in body and _SHOW.search(body) is None:
+                runs[int(match.group(1))] = Run("", 0.0, 0.0, blank=True)
             continue
         font = _TF.search(body)
         name = font.group(1).decode("ascii") if font else ""
@@ -262,7 +273,13 @@ def read_html(htmls: list[str]) -> Html:
             role = element.get("data-field")
             if role == "cb":
                 html.boxes.append(_field(element, role, by_id))
-            elif tag not in _NO_BOX and len(element) == 0 and not (element.text or "").strip():
+            elif (
+                tag not in _NO_BOX
+                and tag not in ("td", "th")
+                and len(element) == 0
+                and not (element.text or "").strip()
+            ):
+                # (Empty cells are never fields: the tag tree's empty cells are skipped in _tag_fields.)
                 pdf_tag = _HTML_TO_PDF.get(tag, ("NonStruct",))[-1]
                 html.empties.append((pdf_tag, _field(element, role, by_id) if role else None))
     return html
@@ -321,8 +338,9 @@ def _pages(node: Node) -> list[int]:
 # Reshaping the tree.
 
 
-def _merge_continuations(node: Node, html: Html, runs: dict[int, dict[int, Run]]) -> None:
-    """Join an element broken by a page break with its continuation on the next page."""
+def _merge_continuations(node: Node, html: Html, runs: dict[int, dict[int, Run]], repeats: set[Mcr]) -> None:
+    """Join an element broken by a page break with its continuation on the next page; a table header
+    repeated on the next page is left out of the tree (its text goes into `repeats`, to be an artifact)."""
     kids = node.kids
     i = 0
     while i < len(kids) - 1:
@@ -340,6 +358,7 @@ def _merge_continuations(node: Node, html: Html, runs: dict[int, dict[int, Run]]
             if _continues(first, rest, html, runs):
                 if repeated:
                     _share_header_ids(first.kids[0], second.kids[0], second)
+                    repeats.update(second.kids[0].mcrs())  # type: ignore[union-attr]
                 if first.tag == "TR" and len(first.kids) == len(rest) and all(isinstance(k, Node) for k in rest):
                     # A row broken across pages: each cell continues in the cell below it.
                     for cell, more in zip(first.kids, rest, strict=True):
@@ -351,7 +370,7 @@ def _merge_continuations(node: Node, html: Html, runs: dict[int, dict[int, Run]]
         i += 1
     for kid in kids:
         if isinstance(kid, Node):
-            _merge_continuations(kid, html, runs)
+            _merge_continuations(kid, html, runs, repeats)
 
 
 def _repeated_head(first: Node, second: Node, runs: dict[int, dict[int, Run]]) -> bool:
@@ -364,7 +383,7 @@ def _continues(first: Node, rest: list[Any], html: Html, runs: dict[int, dict[in
     head = _alnum(_text(first, runs, heads=False))
     if not head:
         return False
-    tail = _alnum("".join(_text(k, runs, heads=False) for k in rest if isinstance(k, Node)))[:40]
+    tail = _first_text(rest, runs)
     texts = html.texts.get(first.tag, [])
     if head in texts:
         return False  # complete: the next element is a new one
@@ -372,6 +391,26 @@ def _continues(first: Node, rest: list[Any], html: Html, runs: dict[int, dict[in
     # head + tail: a table cell broken across pages puts the rest of its row between the two.)
     start = head[:40]
     return any(len(t) > len(head) and t.startswith(start) and tail in t[len(start) :] for t in texts)
+
+
+def _first_text(kids: list[Any], runs: dict[int, dict[int, Run]]) -> str:
+    """The letters and digits (at most 40) of the first cell or text element in `kids` that has any.
+
+    One cell at most: after a row broken inside a cell, the next cell on the page is the next row's,
+    where the HTML has the rest of the broken row between them.
+    """
+    for kid in kids:
+        if not isinstance(kid, Node) or kid.tag == "THead":
+            continue
+        if kid.is_text_leaf or kid.tag in ("TD", "TH"):
+            text = _alnum(_text(kid, runs, heads=False))
+            if text:
+                return text[:40]
+            continue
+        text = _first_text(kid.kids, runs)
+        if text:
+            return text
+    return ""
 
 
 def _share_header_ids(kept: Node, repeat: Node, table: Node) -> None:
@@ -430,7 +469,12 @@ def _drop_empty(node: Node) -> None:
             if not kid.kids and kid.tag not in ("Form", "Figure"):
                 continue
             # A Span (or the box of a ::before) holding only a field is the field.
-            if kid.tag in ("Span", "NonStruct") and len(kid.kids) == 1 and isinstance(kid.kids[0], Node) and kid.kids[0].tag == "Form":
+            if (
+                kid.tag in ("Span", "NonStruct")
+                and len(kid.kids) == 1
+                and isinstance(kid.kids[0], Node)
+                and kid.kids[0].tag == "Form"
+            ):
                 kid = kid.kids[0]
         kept.append(kid)
     node.kids = kept
@@ -452,20 +496,49 @@ def _set_scopes(document: Node, html: Html) -> None:
         attrs.Scope = Name(_SCOPES.get((scope or "col").lower(), "/Column"))
 
 
+_INLINE = {"Span", "NonStruct", "Link", "Form", "Quote", "Code", "Reference", "Note", "BibEntry"}
+
+
+@dataclass
+class _Text:
+    """A run of text in reading order, for finding where words meet."""
+
+    mcr: Mcr
+    run: Run
+    box: bool  # a tick box
+    block: int  # the id() of the nearest block element around it
+    gap: bool = False  # a blank run (a space drawn as nothing) follows
+
+
 def _space_line_ends(document: Node, runs: dict[int, dict[int, Run]]) -> dict[int, set[int]]:
-    """Find the last text of every line that joins the next word without a space; return them by page."""
-    leaves = [n for n in document.nodes() if n.is_text_leaf and n.tag != "Form"]
-    placed = [(n, [runs.get(m.page, {}).get(m.mcid) for m in n.kids]) for n in leaves]
+    """Find each text that runs on into the next word, in reading order, where the page shows them apart:
+    the end of a line (not a word broken after a hyphen or a slash, as a long web address is), the end
+    of a block (a paragraph, cell, list label), a tick box before its words, or a space WeasyPrint drew
+    as an empty text object between two inline elements. Return their MCIDs by page (each gets a space
+    glyph at its end)."""
+    texts: list[_Text] = []
+
+    def walk(node: Node, block: Node) -> None:
+        here = block if node.tag in _INLINE else node
+        for kid in node.kids:
+            if isinstance(kid, Node):
+                walk(kid, here)
+            elif isinstance(kid, Mcr) and (run := runs.get(kid.page, {}).get(kid.mcid)) is not None:
+                if run.text:
+                    texts.append(_Text(kid, run, node.tag == "Form", id(here)))
+                elif run.blank and texts:
+                    texts[-1].gap = True
+
+    walk(document, document)
     ends: dict[int, set[int]] = {}
-    for (node, here), (after, there) in zip(placed, placed[1:], strict=False):
-        last, first = here[-1], there[0]
-        if last is None or first is None or not last.text or not first.text:
+    for one, two in zip(texts, texts[1:], strict=False):
+        if one.run.text[-1].isspace() or two.run.text[0].isspace():
             continue
-        end, start = node.kids[-1], after.kids[0]
-        same_line = end.page == start.page and abs(last.y - first.y) < 0.5  # type: ignore[union-attr]
-        if same_line or last.text[-1].isspace() or first.text[0].isspace() or last.text.endswith(("-", "/")):
-            continue
-        ends.setdefault(end.page, set()).add(end.mcid)  # type: ignore[union-attr]
+        new_line = one.mcr.page != two.mcr.page or abs(one.run.y - two.run.y) > _SAME_LINE
+        same_block = one.block == two.block
+        broken_word = new_line and same_block and one.run.text.endswith(("-", "/"))
+        if (new_line and not broken_word) or not same_block or one.box or one.gap:
+            ends.setdefault(one.mcr.page, set()).add(one.mcr.mcid)
     return ends
 
 
@@ -492,7 +565,11 @@ def _write_tree(doc: pikepdf.Pdf, tree_root: Dictionary, document: Node) -> None
                 kids.append(kid.obj)
             elif isinstance(kid, Mcr):
                 parents.setdefault(kid.page, {})[kid.mcid] = obj
-                kids.append(kid.mcid if kid.page == node.page else Dictionary(Type=Name.MCR, Pg=page_refs[kid.page], MCID=kid.mcid))
+                kids.append(
+                    kid.mcid
+                    if kid.page == node.page
+                    else Dictionary(Type=Name.MCR, Pg=page_refs[kid.page], MCID=kid.mcid)
+                )
             else:
                 annotation = kid.get("/Obj")
                 if annotation is not None and "/StructParent" in annotation:
@@ -519,9 +596,12 @@ def _write_tree(doc: pikepdf.Pdf, tree_root: Dictionary, document: Node) -> None
         tree_root.IDTree = Dictionary(Names=Array(names))
 
 
-def _rewrite_content(doc: pikepdf.Pdf, document: Node, runs: dict[int, dict[int, Run]], ends: dict[int, set[int]]) -> None:
-    """Mark content no element reaches (running headers and footers) as pagination artifacts, and end
-    each line that runs on into the next word with a space glyph (invisible; it reads as a space)."""
+def _rewrite_content(
+    doc: pikepdf.Pdf, document: Node, runs: dict[int, dict[int, Run]], ends: dict[int, set[int]], repeats: set[Mcr]
+) -> None:
+    """Mark content no element reaches as pagination artifacts (running headers and footers, with their
+    subtype; a table header repeated on a continuation page, without), and end each line that runs on
+    into the next word with a space glyph (invisible; it reads as a space)."""
     used: dict[int, set[int]] = {}
     for mcr in document.mcrs():
         used.setdefault(mcr.page, set()).add(mcr.mcid)
@@ -534,6 +614,8 @@ def _rewrite_content(doc: pikepdf.Pdf, document: Node, runs: dict[int, dict[int,
             mcid = int(match.group(2))
             block = match.group(0)
             if mcid not in keep:
+                if Mcr(number, mcid) in repeats:
+                    return _MARKED.sub(b"/Artifact <</Type /Pagination>> BDC", block, count=1)
                 run = runs[number].get(mcid)
                 kind = b"Header" if run is None or run.y < middle else b"Footer"
                 return _MARKED.sub(b"/Artifact <</Type /Pagination /Subtype /" + kind + b">> BDC", block, count=1)
