@@ -4,6 +4,7 @@ every built document, both papers, standard and large print, and a packet."""
 from __future__ import annotations
 
 import ctypes
+import io
 import re
 from pathlib import Path
 
@@ -552,3 +553,81 @@ def test_file_size_is_within_10_percent_of_weasyprints_own(default_build, root, 
     monkeypatch.setattr(leaflets.pdf, "finish", lambda pdf, htmls: pdf)
     raw = maker.make(html, "size")[0]
     assert abs(len(finished) - len(raw)) <= 0.1 * len(raw), (len(finished), len(raw))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Logos and the screen font.
+
+
+def _big_jpeg(path: Path, size: tuple[int, int] = (4800, 1600)) -> None:
+    """Write a noisy photo-like JPEG of several megabytes (noise does not compress)."""
+    from PIL import Image
+
+    bands = [Image.effect_noise(size, 60 + 20 * i) for i in range(3)]
+    Image.merge("RGB", bands).save(path, "JPEG", quality=95)
+
+
+def test_a_large_jpeg_logo_is_scaled_to_print_resolution(project_copy, tmp_path):
+    """An 8 MB photo logo costs a leaflet less than 1 MB, still shows, and builds to the same bytes (issue
+    17: 'logos scaled and re-encoded to print resolution')."""
+    from leaflets import assets
+    from leaflets.build import BuildOptions, build
+
+    logo = project_copy / "content" / "clinics" / "big-logo.jpg"
+    _big_jpeg(logo)
+    assert logo.stat().st_size > 4_000_000
+    clinic = project_copy / "content" / "clinics" / "example.yaml"
+    clinic.write_text(clinic.read_text().replace("logo: example-logo.svg", "logo: big-logo.jpg"))
+    options = dict(clinic="example", topics=("ketamine-infusion",), documents=("leaflet",), audiences=("patient",))
+    sizes = []
+    for large, run in ((False, "a"), (True, "b"), (False, "c")):
+        assets._scaled.cache_clear()
+        report = build(
+            project_copy, BuildOptions(out=tmp_path / run, large_print=large, formats=("pdf", "html"), **options)
+        )
+        path = report.documents[0].files["pdf"].path
+        sizes.append(path.stat().st_size)
+        with pikepdf.open(path) as pdf:
+            images = [
+                obj
+                for page in pdf.pages
+                for obj in page.obj.Resources.get("/XObject", {}).values()
+                if obj.get("/Subtype") == "/Image"
+            ]
+        assert images and all(
+            int(i.Width) <= assets.LOGO_BOX[0] and int(i.Height) <= assets.LOGO_BOX[1] for i in images
+        )
+        assert max(int(i.Height) for i in images) == assets.LOGO_BOX[1]  # scaled to the box, not below it
+        html = report.documents[0].files["html"].path.read_text(encoding="utf-8")
+        assert "data:image/jpeg;base64," in html and len(html) < 2_500_000
+    assert max(sizes) < 1_000_000, sizes
+    first, third = (tmp_path / run / "example" / "ketamine-infusion" / "leaflet-patient-letter.pdf" for run in "ac")
+    assert first.read_bytes() == third.read_bytes()  # scaled again, from no cache: the same bytes
+    assert ink_margins(first) >= 10
+
+
+def test_small_logos_are_served_as_they_are(tmp_path):
+    from PIL import Image
+
+    from leaflets import assets
+
+    small = tmp_path / "small.png"
+    Image.new("RGBA", (300, 100), (10, 60, 90, 255)).save(small)
+    assert assets.image_bytes(small) == (small.read_bytes(), "image/png")
+    svg = tmp_path / "logo.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="30" height="10"/>')
+    assert assets.image_bytes(svg) == (svg.read_bytes(), "image/svg+xml")
+    wide = tmp_path / "wide.png"
+    Image.new("P", (3000, 1000), 3).save(wide)
+    data, kind = assets.image_bytes(wide)
+    with Image.open(io.BytesIO(data)) as scaled:
+        assert kind == "image/png" and scaled.size == (585, 195)
+
+
+def test_standalone_html_loads_the_bundled_font_from_data_urls(default_build):
+    """Screen HTML declares the font with data: URLs a browser loads, never the PDF stage's scheme."""
+    for doc in default_build.documents:
+        html = doc.files["html"].path.read_text(encoding="utf-8")
+        assert "leaflets-font:" not in html, doc.files["html"].path.name
+        sources = re.findall(r"@font-face\s*{[^}]*src:\s*url\(\"?([^\")]{0,40})", html)
+        assert len(sources) == 3 and all(s.startswith("data:font/ttf;base64,") for s in sources), sources

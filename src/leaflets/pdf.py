@@ -36,7 +36,8 @@ class _Refused(BaseException):
 
 
 def make_fetcher(roots: tuple[Path, ...]) -> Any:
-    """Create a URL fetcher that serves the bundled font, project files under `roots`, and data: images."""
+    """Create a URL fetcher that serves the bundled font, project files under `roots` (raster images
+    scaled to print resolution), and data: images."""
     weasyprint = _weasyprint()
 
     class ProjectFetcher(weasyprint.urls.URLFetcher):  # type: ignore[misc,name-defined]
@@ -69,9 +70,21 @@ def _allowed(check: Any, url: str) -> Path:
 
 
 def _response(weasyprint: Any, url: str, path: Path) -> Any:
-    return weasyprint.urls.URLFetcherResponse(
-        url, body=path.read_bytes(), headers={"Content-Type": assets.guess_type(path)}
-    )
+    """Serve a file; a raster image (a clinic's logo) scaled to print resolution first (assets.image_bytes).
+
+    The response is not named by its file: URL, since WeasyPrint 70 reads a raster image named by a file:
+    URL again from its path (images.LazyLocalImage), past this fetcher and its scaling.
+    """
+    body, kind = _allowed_bytes(path, url)
+    served = "leaflets-file:" + url.removeprefix("file:") if url.lower().startswith("file:") else url
+    return weasyprint.urls.URLFetcherResponse(served, body=body, headers={"Content-Type": kind})
+
+
+def _allowed_bytes(path: Path, url: str) -> tuple[bytes, str]:
+    try:
+        return assets.image_bytes(path)
+    except ResourceRefused as exc:
+        raise _Refused(url, str(exc)) from None
 
 
 @dataclass
@@ -116,6 +129,7 @@ class PdfMaker:
 
 
 _TEXT = re.compile(r">([^<]+)<")
+_RAW = re.compile(r"(<style\b.*?</style\s*>|<script\b.*?</script\s*>)", re.IGNORECASE | re.DOTALL)
 _URL = re.compile(r"https?://[^\s<]+[^\s<.,;:)]")
 _HYPHENATED = re.compile(r"(?<![\w/-])(\w+(?:-\w+)+)(?![\w/-])")
 _LONG_URL = 60  # characters: a longer address may break, but only after a slash
@@ -129,7 +143,9 @@ def keep_words_whole(html: str) -> str:
     start = html.find("<body")
     if start < 0:
         return html
-    return html[:start] + _TEXT.sub(_wrap_text, html[start:])
+    # Only text a reader sees: never the inside of a <style> or <script> (that is code, not words).
+    pieces = _RAW.split(html[start:])
+    return html[:start] + "".join(p if _RAW.fullmatch(p) else _TEXT.sub(_wrap_text, p) for p in pieces)
 
 
 def _wrap_text(match: re.Match[str]) -> str:

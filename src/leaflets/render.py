@@ -15,6 +15,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from leaflets import assets
 from leaflets.content import Project
 from leaflets.errors import LeafletsError
 from leaflets.figures import icon_array
@@ -56,6 +57,7 @@ def make_environment(templates_dir: Path) -> SandboxedEnvironment:
         keep_trailing_newline=True,
     )
     env.filters["css_string"] = css_string
+    env.globals["font_url"] = assets.font_data_url  # screen.css: the bundled font, loadable by a browser
     return env
 
 
