@@ -631,3 +631,91 @@ def test_standalone_html_loads_the_bundled_font_from_data_urls(default_build):
         assert "leaflets-font:" not in html, doc.files["html"].path.name
         sources = re.findall(r"@font-face\s*{[^}]*src:\s*url\(\"?([^\")]{0,40})", html)
         assert len(sources) == 3 and all(s.startswith("data:font/ttf;base64,") for s in sources), sources
+
+
+# ---------------------------------------------------------------------------------------------------
+# The rest of the audit (pdf-audit-0.1.md): D8 line breaks, D9 black text, D10 subset tags, D11 scope,
+# D12 the HTML's landmark and fields.
+
+_FILL = re.compile(rb"(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) rg|(-?[\d.]+) g\b|(\[[^\]]*\]\s*TJ|<[0-9a-fA-F]*>\s*Tj)")
+
+
+def test_no_line_breaks_after_hard_hyphens_or_inside_short_urls(default_build):
+    """D8: no line of any document ends in a hyphenated word's hyphen; an address breaks only after a
+    slash, and only when it is long (see pdf.keep_words_whole)."""
+    import lxml.html
+    import pypdfium2 as pdfium
+
+    for doc in default_build.documents:
+        html = lxml.html.fromstring(doc.files["html"].path.read_bytes()).text_content()
+        urls = set(re.findall(r"https?://\S+", html))
+        pdf = pdfium.PdfDocument(str(doc.files["pdf"].path))
+        lines = [line.strip() for page in pdf for line in page.get_textpage().get_text_bounded().splitlines()]
+        pdf.close()
+        for line in lines:
+            assert not re.search(r"[A-Za-z]-$", line), (doc.files["pdf"].path.name, line)
+            last = line.split()[-1] if line.split() else ""
+            if "://" in last and not any(last.rstrip(".,;") == url.rstrip(".,;") for url in urls):
+                assert last.endswith("/") and any(url.startswith(last) and len(url) > 60 for url in urls), last
+
+
+def test_text_is_pure_black_or_a_strong_colour(default_build):
+    """D9: body text is painted 0 0 0 (one ink on a press); no text is a near-black that prints in four."""
+    for doc in default_build.documents[:12]:
+        with pikepdf.open(doc.files["pdf"].path) as pdf:
+            colours: dict[tuple[float, ...], int] = {}
+            for page in pdf.pages:
+                fill: tuple[float, ...] = (0.0, 0.0, 0.0)
+                for match in _FILL.finditer(_content(page)):
+                    if match.group(1) is not None:
+                        fill = tuple(float(match.group(i)) for i in (1, 2, 3))
+                    elif match.group(4) is not None:
+                        fill = (float(match.group(4)),) * 3
+                    else:
+                        colours[fill] = colours.get(fill, 0) + 1
+        assert max(colours, key=colours.__getitem__) == (0.0, 0.0, 0.0), colours
+        near_black = [c for c in colours if c != (0.0, 0.0, 0.0) and max(c) < 0.25 and max(c) - min(c) < 0.05]
+        assert not near_black, (doc.files["pdf"].path.name, near_black)
+
+
+def test_subset_tags_differ_for_different_subsets_across_files(request):
+    """D10: a tag names one glyph set in every file of a build, so merged PDFs never confuse a RIP."""
+    seen: dict[str, bytes] = {}
+    for report in _builds(request):
+        for doc in report.documents:
+            with pikepdf.open(doc.files["pdf"].path) as pdf:
+                for page in pdf.pages:
+                    for font in page.obj.Resources.get("/Font", {}).values():
+                        tag = str(font.BaseFont)[1:].split("+")[0]
+                        program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_raw_bytes()
+                        assert seen.setdefault(tag, program) == program, (tag, doc.files["pdf"].path.name)
+
+
+def test_header_cells_keep_the_html_scope(default_build):
+    """D3 and D11: every TH carries the /Scope its HTML `scope` gives, in order."""
+    import lxml.html
+
+    names = {"row": "/Row", "rowgroup": "/Row", "col": "/Column", "colgroup": "/Column"}
+    for doc in default_build.documents:
+        tree = lxml.html.fromstring(doc.files["html"].path.read_bytes())
+        want = [names[th.get("scope", "col")] for th in tree.iter("th")]
+        with pikepdf.open(doc.files["pdf"].path) as pdf:
+            got = [str(e.A.Scope) for e in _elements(pdf) if e.S == "/TH"]
+        assert got == want, doc.files["pdf"].path.name
+
+
+def test_html_has_one_main_landmark_a_viewport_and_named_fields(default_build):
+    """D12 (and D1 in the HTML): one <main>, a viewport for phones, and every blank and tick box a
+    textbox or checkbox with a name."""
+    import lxml.html
+
+    for doc in default_build.documents:
+        tree = lxml.html.fromstring(doc.files["html"].path.read_bytes())
+        assert len(tree.xpath("//main")) == 1 and tree.xpath("//meta[@name='viewport']"), doc.spec
+        ids = {e.get("id"): e for e in tree.iter() if isinstance(e.tag, str) and e.get("id")}
+        for field in tree.xpath("//*[@data-field]"):
+            role = {"tv": "textbox", "cb": "checkbox"}[field.get("data-field")]
+            name = field.get("aria-label") or " ".join(
+                ids[ref].text_content() for ref in field.get("aria-labelledby", "").split() if ref in ids
+            )
+            assert field.get("role") == role and name.strip(), lxml.html.tostring(field)[:200]
