@@ -245,11 +245,9 @@ def test_cli_done_when_scenario_names_each_problem_and_exits_1(project_copy):
         '"Unanticipated psychological reactions necessitate immediate communication with supervising personnel. '
         "You may feel strange, dreamy or disconnected.",
     )
-    edit(
-        project_copy / "content" / "topics" / "ketamine-infusion.yaml",
-        "published: 2026-11-20\nnext_review: 2027-11-20",
-        "published: 2025-10-01\nnext_review: 2026-10-01",
-    )
+    topic = project_copy / "content" / "topics" / "ketamine-infusion.yaml"
+    body = re.sub(r"(?m)^published: .*$", "published: 2025-10-01", topic.read_text(encoding="utf-8"))
+    topic.write_text(re.sub(r"(?m)^next_review: .*$", "next_review: 2026-10-01", body), encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--project", str(project_copy), "--today", "2026-11-22"])
     assert result.exit_code == 1
     lines = result.output.splitlines()

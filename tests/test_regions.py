@@ -164,3 +164,18 @@ def test_spelling_follows_the_region(root):
     assert uk.spell("A medicine used for anesthesia.") == "A medicine used for anaesthesia."
     assert uk.spell("Anesthesia is") == "Anaesthesia is"
     assert project.regions["US"].spell("anesthesia") == "anesthesia"
+
+
+def test_a_change_that_touches_only_the_uk_is_seen_by_diff(project_copy, tmp_path):
+    """Tried as a new user would in 0.1: a wrong Samaritans number was reported 'unchanged'."""
+    from leaflets.diff import compare
+
+    options = {"topics": ("ketamine-infusion",), "audiences": ("patient",), "documents": ("leaflet",), "large_print": False}
+    old = build(project_copy, BuildOptions(out=tmp_path / "old", formats=("pdf", "txt"), **options)).out
+    path = project_copy / "content" / "statements" / "choices.yaml"
+    body = path.read_text(encoding="utf-8")
+    path.write_text(body.replace("Call Samaritans free on 116 123", "Call Samaritans free on 116 123 (free)", 1), encoding="utf-8")
+    new = build(project_copy, BuildOptions(out=tmp_path / "new", formats=("pdf", "txt"), **options)).out
+    report = compare(old, new)
+    assert [d.name for d in report.with_status("changed")] == ["example-uk/ketamine-infusion/leaflet-patient-a4"]
+    assert [d.name for d in report.with_status("unchanged")] == ["example/ketamine-infusion/leaflet-patient-letter"]

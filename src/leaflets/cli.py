@@ -65,10 +65,36 @@ clinic_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="Say only errors.")
 def main(verbose: int, quiet: bool) -> None:
     """Build printable patient leaflets and consent-discussion sheets from sourced content."""
-    signal.signal(signal.SIGTERM, _stop)
+    if signal.getsignal(signal.SIGTERM) is not _stop:
+        signal.signal(signal.SIGTERM, _stop)
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("weasyprint").setLevel(max(level, logging.ERROR))
+    _configure_logging(level)
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write to whatever sys.stderr is now (click's test runner swaps it per call)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
+_HANDLER = _Stderr()
+_HANDLER.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+
+
+def _configure_logging(level: int) -> None:
+    """Configure only the project's logger and WeasyPrint's (its warnings are shown), never the root logger."""
+    for name, wanted in (("leaflets", level), ("weasyprint", max(level, logging.WARNING))):
+        logger = logging.getLogger(name)
+        logger.setLevel(wanted)
+        logger.propagate = False
+        if _HANDLER not in logger.handlers:
+            logger.addHandler(_HANDLER)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 

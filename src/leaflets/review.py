@@ -326,8 +326,9 @@ def gate_packets(
         for document in DOCUMENTS:
             mark = session.render(session.spec(topic, document, "patient")).review
             assert mark is not None
-            if today is not None and mark.next_review < today and topic not in overdue:
-                overdue.append(f"{topic} (next review {mark.next_review})")
+            late = f"{topic} (next review {mark.next_review})"
+            if today is not None and mark.next_review < today and late not in overdue:
+                overdue.append(late)
             if not mark.approved and topic not in drafts:
                 drafts.append(topic)
     if overdue:

@@ -30,6 +30,10 @@ from leaflets.model import (
 
 READERS: tuple[Audience, ...] = ("patient", "caregiver")
 
+#: Sections a document leaves out for one audience (templates lay out every other section they get):
+#: the carer's copy of the consent discussion has no teach-back, which is the patient's own words.
+OMITTED: dict[tuple[str, str], frozenset[str]] = {("consent", "caregiver"): frozenset({"teach-back"})}
+
 _PLACEHOLDER = re.compile(r"\[\[([a-z0-9][a-z0-9-]*)\.(treatment|comparison|difference)\]\]")
 
 
@@ -135,6 +139,7 @@ def _resolve(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
         and s.text is not None
         and s.text.for_audience(spec.audience)
         and spec.topic not in (s.treatment_of or ())
+        and s.section not in OMITTED.get((spec.document, spec.audience), ())
     ]
     outcomes = tuple(
         _spelled(o, region, project.cache)

@@ -69,8 +69,15 @@ def resolve_clinic(project: Project, clinic: str | Path | None) -> Clinic:
 
 
 def _raise_broken(project: Project, path: Path | None) -> None:
+    """Raise the problems of the clinic file `path` names (a path, or an id that is the file's name)."""
     for shown, issues in project.broken_clinics.items():
-        if path is None or (project.root / shown).resolve() == path.resolve() or Path(shown).resolve() == path.resolve():
+        file = Path(shown)
+        if (
+            path is None
+            or (project.root / shown).resolve() == path.resolve()
+            or file.resolve() == path.resolve()
+            or (len(path.parts) == 1 and file.stem == path.name)
+        ):
             raise ContentError(list(issues))
 
 
