@@ -289,13 +289,28 @@ def test_identifiers_on_the_first_consent_page_are_content_and_in_later_headers_
 def test_a_packet_passes_the_structure_checker(three):
     import pikepdf
 
-    from test_structure import MM, check_forms, check_ids, check_no_empty_leaves, check_parent_tree, check_subset_tags
+    from test_structure import (
+        MM,
+        check_forms,
+        check_ids,
+        check_no_empty_leaves,
+        check_parent_tree,
+        check_subset_tags,
+        check_version,
+    )
 
     _report, out = three
     for line, row in zip(index(out), ROWS, strict=True):
         path = out / line["file"]
         with pikepdf.open(path) as pdf:
-            checks = (check_parent_tree, check_ids, check_no_empty_leaves, check_forms, check_subset_tags)
+            checks = (
+                check_parent_tree,
+                check_ids,
+                check_no_empty_leaves,
+                check_forms,
+                check_subset_tags,
+                check_version,
+            )
             problems = [p for check in checks for p in check(pdf)]
         assert problems == [], (line["file"], problems[:5])
         # The identifiers written as artifacts are page furniture: all in the running header.

@@ -56,11 +56,17 @@ class Slot:
 
 @dataclass(frozen=True)
 class Region:
-    """A reserved stretch of bytes in the template: one page's slots."""
+    """A reserved stretch of bytes in the template: one page's slots.
+
+    The stream is Flate-encoded with stored (uncompressed) blocks, so the file's other streams can be
+    compressed while this one is rewritten in place: `offset` and `encoded` are its bytes in the
+    file, `length` the length of the content it decodes to.
+    """
 
     offset: int
     length: int
     slots: tuple[Slot, ...]
+    encoded: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,132 +200,175 @@ def make_template(pdf: bytes, slots: list[Slot], forms: dict[str, str] | None = 
     `forms` maps a field to the structure /ID of its form field ("name" -> "field-patient-name"): a
     slot whose label is content, on the page of that field's empty /Form element, gets an MCID that
     the element and the page's ParentTree slot already hold, so each packet's value is that field's text.
+    The file keeps PDF 1.7, object streams and compressed streams (pikepdf, as the post-process writes
+    it); each reserved stream is Flate with stored blocks, so a packet rewrites it in place.
     """
-    import pypdf
-    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+    import pikepdf
 
-    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
-    font_ref = _font_in(writer) or add_font(writer, fill_font())
-    slots = _link_forms(writer, slots, forms or {})
+    doc = pikepdf.open(io.BytesIO(pdf))
+    font_ref = _font_in(doc) or _embed_font(doc, fill_font())
+    slots = _link_forms(doc, slots, forms or {})
     by_page: dict[int, list[Slot]] = {}
     for slot in slots:
         by_page.setdefault(slot.page, []).append(slot)
-    markers = {}
+    markers = []
     for number, page_slots in sorted(by_page.items()):
-        page = writer.pages[number]
-        resources = page.get("/Resources")
-        resources = resources.get_object() if resources is not None else DictionaryObject()
-        fonts = resources.get("/Font")
-        fonts = fonts.get_object() if fonts is not None else DictionaryObject()
-        fonts[NameObject(FONT_NAME)] = font_ref
-        resources[NameObject("/Font")] = fonts
-        page[NameObject("/Resources")] = resources
+        page = doc.pages[number].obj
+        if "/Resources" not in page:
+            page.Resources = pikepdf.Dictionary()
+        resources = page.Resources
+        if "/Font" not in resources:
+            resources.Font = pikepdf.Dictionary()
+        resources.Font[FONT_NAME] = font_ref
         marker = f"%LEAFLETS-SLOTS-{number:04d}\n".encode("ascii")
         length = len(marker) + len(page_slots) * SLOT_BYTES
-        stream = DecodedStreamObject()
-        stream.set_data(marker + b" " * (length - len(marker)))
         contents = page.get("/Contents")
-        existing = contents.get_object() if contents is not None else ArrayObject()
-        array = ArrayObject(existing) if isinstance(existing, ArrayObject) else ArrayObject([contents])
+        existing = list(contents) if isinstance(contents, pikepdf.Array) else ([] if contents is None else [contents])
+        reserve = doc.make_stream(_stored(marker + b" " * (length - len(marker))))
+        reserve.Filter = pikepdf.Name.FlateDecode
         # Wrap the page's own drawing in q/Q so the slots start from the default coordinates.
-        array.insert(0, writer._add_object(_raw_stream(b"q\n")))
-        array.append(writer._add_object(_raw_stream(b"\nQ\n")))
-        array.append(writer._add_object(stream))
-        page[NameObject("/Contents")] = array
-        markers[number] = (marker, length, tuple(page_slots))
-    writer.pdf_header = "%PDF-1.7"  # pypdf writes 1.3; tagged PDF (and PDF/UA-1) needs at least 1.4
+        page.Contents = pikepdf.Array([doc.make_stream(b"q\n"), *existing, doc.make_stream(b"\nQ\n"), reserve])
+        markers.append((marker, length, tuple(page_slots)))
     buffer = io.BytesIO()
-    writer.write(buffer)
+    doc.save(
+        buffer,
+        min_version="1.7",
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        compress_streams=True,
+        stream_decode_level=pikepdf.StreamDecodeLevel.none,  # leave encoded streams (the slots) as they are
+        deterministic_id=True,
+        fix_metadata_version=False,
+    )
     data = buffer.getvalue()
     regions = []
-    for marker, length, reserved in markers.values():
-        offset = data.find(marker)
-        if offset < 0 or data.find(marker, offset + 1) >= 0:
+    for marker, length, reserved in markers:
+        encoded = _stored(marker + b" " * (length - len(marker)))
+        offset = data.find(encoded)
+        if offset < 0 or data.count(marker) != 1:
             raise AssertionError(f"slot marker {marker!r} not found exactly once")
-        regions.append(Region(offset, length, reserved))
-    return Template(data, tuple(regions), len(writer.pages))
+        regions.append(Region(offset, length, reserved, len(encoded)))
+    return Template(data, tuple(regions), len(doc.pages))
 
 
-def _link_forms(writer, slots: list[Slot], forms: dict[str, str]) -> list[Slot]:  # type: ignore[no-untyped-def]
+def _stored(data: bytes) -> bytes:
+    """Flate-encode `data` without compressing it: the same length for the same length of input."""
+    return zlib.compress(data, 0)
+
+
+def _link_forms(doc, slots: list[Slot], forms: dict[str, str]) -> list[Slot]:  # type: ignore[no-untyped-def]
     """Give each slot that fills a form field a new MCID on its page, held by the field's /Form element."""
-    from pypdf.generic import ArrayObject, IndirectObject, NameObject, NullObject, NumberObject
+    import pikepdf
 
-    tree_root = writer._root_object.get("/StructTreeRoot")
-    if tree_root is None or not forms:
+    tree_root = doc.Root.get("/StructTreeRoot")
+    if tree_root is None or not forms or "/IDTree" not in tree_root or "/ParentTree" not in tree_root:
         return slots
-    tree_root = tree_root.get_object()
-    id_tree = tree_root.get("/IDTree")
-    parent_tree = tree_root.get("/ParentTree")
-    if id_tree is None or parent_tree is None:
-        return slots
-    elements = _number_tree(id_tree.get_object(), "/Names")
-    parents = {int(k): v for k, v in _number_tree(parent_tree.get_object(), "/Nums").items()}
-    page_numbers = {page.indirect_reference.idnum: n for n, page in enumerate(writer.pages)}
+    elements = {str(k): v for k, v in _tree_entries(tree_root.IDTree, "/Names").items()}
+    parents = {int(k): v for k, v in _tree_entries(tree_root.ParentTree, "/Nums").items()}
     next_mcid: dict[int, int] = {}
     linked = []
     for slot in slots:
-        ref = elements.get(forms.get(slot.field, "")) if slot.tagged else None
-        form = ref.get_object() if ref is not None else None
-        page = writer.pages[slot.page]
+        form = elements.get(forms.get(slot.field, "")) if slot.tagged else None
+        page = doc.pages[slot.page].obj
+        key = int(page.StructParents) if "/StructParents" in page else None
+        kids = form.get("/K") if form is not None else None
         if (
-            not isinstance(ref, IndirectObject)
-            or form is None
+            form is None
+            or not form.is_indirect
             or form.get("/S") != "/Form"
-            or page_numbers.get(form.raw_get("/Pg").idnum if "/Pg" in form else None) != slot.page
-            or ("/K" in form and len(_as_list(form["/K"])) > 0)
-            or "/StructParents" not in page
-            or int(page["/StructParents"]) not in parents
+            or "/Pg" not in form
+            or form.Pg.objgen != page.objgen
+            or (kids is not None and (not isinstance(kids, pikepdf.Array) or len(kids) > 0))
+            or key not in parents
         ):
             linked.append(slot)  # page furniture, or a label with no empty form field: an artifact
             continue
-        slots_array = parents[int(page["/StructParents"])].get_object()
+        numbers = parents[key]
         if slot.page not in next_mcid:
-            used = [int(m) for m in _MCID.findall(page.get_contents().get_data())] if "/Contents" in page else []
-            next_mcid[slot.page] = max([len(slots_array) - 1, *used]) + 1
+            used = [int(m) for m in _MCID.findall(_page_content(page))]
+            next_mcid[slot.page] = max([len(numbers) - 1, *used]) + 1
         mcid = next_mcid[slot.page]
         next_mcid[slot.page] = mcid + 1
-        while len(slots_array) <= mcid:
-            slots_array.append(NullObject())
-        slots_array[mcid] = ref
-        form[NameObject("/K")] = ArrayObject([NumberObject(mcid)])
+        while len(numbers) <= mcid:
+            numbers.append(None)
+        numbers[mcid] = form
+        form.K = pikepdf.Array([mcid])
         linked.append(dataclasses.replace(slot, mcid=mcid))
     return linked
 
 
-def _number_tree(node, key: str) -> dict:  # type: ignore[no-untyped-def]
-    """Return the leaf entries of a name or number tree (`key` "/Names" or "/Nums"): key -> value as stored."""
+def _tree_entries(node, key: str) -> dict:  # type: ignore[no-untyped-def]
+    """Return the leaf entries of a name or number tree (`key` "/Names" or "/Nums"): key -> value."""
     entries = {}
     pairs = node.get(key)
     if pairs is not None:
-        pairs = pairs.get_object()
         for i in range(0, len(pairs) - 1, 2):
             entries[str(pairs[i]) if key == "/Names" else int(pairs[i])] = pairs[i + 1]
     for kid in node.get("/Kids", []):
-        entries.update(_number_tree(kid.get_object(), key))
+        entries.update(_tree_entries(kid, key))
     return entries
 
 
-def _as_list(value) -> list:  # type: ignore[no-untyped-def]
-    value = value.get_object()
-    return list(value) if isinstance(value, list) else [value]
+def _page_content(page) -> bytes:  # type: ignore[no-untyped-def]
+    import pikepdf
+
+    contents = page.get("/Contents")
+    parts = list(contents) if isinstance(contents, pikepdf.Array) else ([] if contents is None else [contents])
+    return b"\n".join(part.read_bytes() for part in parts)
 
 
-def _font_in(writer):  # type: ignore[no-untyped-def]
+def _font_in(doc):  # type: ignore[no-untyped-def]
     """Return the fill font a page already uses (a blank page added for duplex), so it is embedded once."""
-    for page in writer.pages:
-        resources = page.get("/Resources")
-        fonts = resources.get_object().get("/Font") if resources is not None else None
-        if fonts is not None and FONT_NAME in fonts.get_object():
-            return fonts.get_object().raw_get(FONT_NAME)
+    for page in doc.pages:
+        fonts = page.obj.get("/Resources", {}).get("/Font", {})
+        if FONT_NAME in fonts:
+            return fonts[FONT_NAME]
     return None
 
 
-def _raw_stream(data: bytes):  # type: ignore[no-untyped-def]
-    from pypdf.generic import DecodedStreamObject
+def _embed_font(doc, font: FillFont):  # type: ignore[no-untyped-def]
+    """Embed `font` in a pikepdf `doc` as `add_font` does in a pypdf writer; return its reference."""
+    from pikepdf import Array, Dictionary, Name, String
 
-    stream = DecodedStreamObject()
-    stream.set_data(data)
-    return stream
+    name = Name("/LFILLS+SourceSansPro-Regular")
+    program = doc.make_stream(zlib.compress(font.program, 9))
+    program.Filter = Name.FlateDecode
+    program.Length1 = len(font.program)
+    descriptor = Dictionary(
+        Type=Name.FontDescriptor,
+        FontName=name,
+        Flags=32,
+        FontBBox=Array(font.bbox),
+        ItalicAngle=0,
+        Ascent=font.ascent,
+        Descent=font.descent,
+        CapHeight=font.cap_height,
+        StemV=80,
+        FontFile2=program,
+    )
+    widths: list = []
+    for gid in sorted(font.widths):
+        widths += [gid, [round(font.widths[gid], 2)]]
+    cid_font = Dictionary(
+        Type=Name.Font,
+        Subtype=Name.CIDFontType2,
+        BaseFont=name,
+        CIDSystemInfo=Dictionary(Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0),
+        FontDescriptor=doc.make_indirect(descriptor),
+        W=Array(widths),
+        CIDToGIDMap=Name.Identity,
+    )
+    to_unicode = doc.make_stream(zlib.compress(_cmap(font), 9))
+    to_unicode.Filter = Name.FlateDecode
+    return doc.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type0,
+            BaseFont=name,
+            Encoding=Name("/Identity-H"),
+            DescendantFonts=Array([doc.make_indirect(cid_font)]),
+            ToUnicode=to_unicode,
+        )
+    )
 
 
 def add_font(writer, font: FillFont):  # type: ignore[no-untyped-def]
@@ -417,7 +466,10 @@ def fill(template: Template, values: dict[str, str]) -> bytes:
     """Return a copy of the template with every slot holding its field's value."""
     data = bytearray(template.data)
     for region in template.regions:
-        data[region.offset : region.offset + region.length] = fill_region(region, values)
+        encoded = _stored(fill_region(region, values))
+        if len(encoded) != region.encoded:
+            raise AssertionError("slot stream changed length")
+        data[region.offset : region.offset + region.encoded] = encoded
     return bytes(data)
 
 
