@@ -28,13 +28,16 @@ def prepare_output(out: Path) -> Path:
     return out
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file, so no reader ever sees half a file."""
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to `path` through a temporary file, so no reader ever sees half a file.
+
+    `mode` (for example 0o600 for patient data) is set whatever the umask; by default the umask decides.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         try:
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.fchmod(fd, mode if mode is not None else 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
@@ -59,7 +62,9 @@ def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
         old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["documents"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-    return {e["id"]: e for e in old if isinstance(e, dict) and isinstance(e.get("id"), str)} if isinstance(old, list) else {}
+    if not isinstance(old, list):
+        return {}
+    return {e["id"]: e for e in old if isinstance(e, dict) and isinstance(e.get("id"), str)}
 
 
 def write_manifest(out: Path, entries: dict[str, dict[str, Any]]) -> Path:

@@ -32,7 +32,7 @@ from leaflets.build import clinic_logo_url, inputs_fingerprint, leaflet_ref, ren
 from leaflets.content import Project, choose_clinic, load_project
 from leaflets.errors import Issue, LeafletsError, UsageError, display_path
 from leaflets.fill import FieldError, Template
-from leaflets.model import Paper
+from leaflets.model import Clinic, Paper
 from leaflets.patients import DateOrder, PatientList, PatientRow, read_patients
 from leaflets.private import default_key_file, load_key, make_private, prepare_private_folder, write_private
 from leaflets.render import make_environment
@@ -151,7 +151,7 @@ def make_packets(
     failed = set(listing.failed)
     with _Writer() as writer:
         for packet in progress(iter(todo)) if progress else todo:
-            problem = _build(out, packet, shared[packet.row.group], shown, writer)
+            problem = _build(out, packet, shared[packet.row.group], shown, writer, printed(packet.row, project, clinic))
             if problem:
                 issues.append(problem)
                 failed.add(packet.row.row)
@@ -162,7 +162,7 @@ def make_packets(
     if options.combined and done:
         combined = out / COMBINED
         if combine:
-            _write_combined(out / COMBINED, project, clinic.paper, done, shared, options.duplex)
+            _write_combined(out / COMBINED, project, clinic, done, shared, options.duplex)
         make_private(out / COMBINED)
     index, manifest = _write_index(out, listing, packets, set(skipped), failed, digest if combined else None)
     issues += _stale_files(out, {p.file for p in packets})
@@ -234,12 +234,25 @@ def _keep(out: Path, packet: _Packet, previous: dict | None) -> bool:
     return True
 
 
-def _build(out: Path, packet: _Packet, template: Template, shown: str, writer: _Writer) -> Issue | None:
+def printed(row: PatientRow, project: Project, clinic: Clinic) -> dict[str, str]:
+    """Return a row's values as the record prints them: dates as the documents write dates, the format given."""
+    values = row.values()
+    for column in ("date_of_birth", "appointment_date"):
+        day = getattr(row, column)
+        values[column] = f"{day.day} {_string(project, f'month-{day.month}', 'patient', clinic.region)} {day.year}"
+    kind = "print-large" if row.large_print else "print-standard"
+    values["format_given"] = _string(project, kind, "patient", clinic.region)
+    return values
+
+
+def _build(
+    out: Path, packet: _Packet, template: Template, shown: str, writer: _Writer, values: dict[str, str]
+) -> Issue | None:
     """Fill and write one packet; a value the form cannot hold is the row's problem, named by column."""
     from leaflets.fill import fill
 
     try:
-        data = fill(template, packet.row.values())
+        data = fill(template, values)
     except FieldError as exc:
         column, _, message = str(exc).partition(": ")
         row = packet.row.row
@@ -364,8 +377,9 @@ def _combined_current(out: Path, previous: dict, digest: str) -> bool:
 
 
 def _write_combined(
-    path: Path, project: Project, paper: Paper, packets: list[_Packet], shared: dict, duplex: bool
+    path: Path, project: Project, clinic: Clinic, packets: list[_Packet], shared: dict, duplex: bool
 ) -> None:
+    paper = clinic.paper
     from leaflets.printfile import CoverLine, CoverWords, make_print_file
 
     def word(key: str) -> str:
@@ -381,7 +395,7 @@ def _write_combined(
         word("page-of"),
     )
     lines = [CoverLine(p.row.row, p.row.record_number, p.file) for p in packets]
-    parts = ((shared[p.row.group], p.row.values()) for p in packets)
+    parts = ((shared[p.row.group], printed(p.row, project, clinic)) for p in packets)
     write_private(path, make_print_file(words, paper, lines, parts, duplex, word("blank-page")))
     log.info("wrote %s (%s)", path.name, _count(len(packets), "packet"))
 
@@ -426,6 +440,7 @@ def render_group(job: GroupJob) -> Template:
         "record_number": "record-number",
         "clinician": "clinician",
         "appointment_date": "discussion-date",
+        "format_given": "format-given",
     }
     labels = {field: _string(project, key, "patient") + ":" for field, key in keys.items()}
     forms = {field: f"field-{key}" for field, key in keys.items()}
@@ -449,9 +464,9 @@ def _setup(root: Path, templates: Path, clinic_file: Path | None, inputs: str): 
     return project, clinic, make_environment(templates), logo_url, maker
 
 
-def _string(project: Project, key: str, audience: str) -> str:
+def _string(project: Project, key: str, audience: str, region: str | None = None) -> str:
     try:
-        return project.string(key, audience)
+        return project.string(key, audience, region)
     except KeyError:
         raise LeafletsError(f"content/strings.yaml: expected a string named '{key}', found none") from None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 from leaflets.errors import LeafletsError
@@ -37,11 +38,31 @@ def pdf_text(path: Path) -> str:
         [re.sub(rf"\s*\w+ {number} \w+ {len(raw)}$", "", line).strip() for line in lines]
         for number, lines in enumerate(raw, start=1)
     ]
-    repeated = set.intersection(*(set(lines) for lines in pages)) if len(pages) > 1 else set()
-    if len(pages) >= 4:  # a running line may leave page 1 out (a consent record asks for identifiers there)
-        repeated |= set.intersection(*(set(lines) for lines in pages[1:]))
-    kept = [line for lines in pages for line in lines if line not in repeated and line.strip("• ")]
+    # Running lines are the lines every page has (as many times as every page has them); a running
+    # line may leave page 1 out (a consent record asks for identifiers there), so lines on every later
+    # page are dropped from those pages only. A title that reads like a running line keeps its words.
+    counts = [Counter(lines) for lines in pages]
+    everywhere = _common(counts) if len(pages) > 1 else Counter()
+    later = _common(counts[1:]) if len(pages) >= 4 else Counter()
+    kept = []
+    for number, lines in enumerate(pages):
+        drop = everywhere + (later - everywhere if number else Counter())
+        page = []
+        for line in reversed(lines):  # running lines come last in a page's text: drop the last copies
+            if drop[line] > 0:
+                drop[line] -= 1
+            elif line.strip("• "):
+                page.append(line)
+        kept += reversed(page)
     return normalise_text("\n".join(kept))
+
+
+def _common(counts: list[Counter[str]]) -> Counter[str]:
+    """Return the lines every page has, each as many times as the page with the fewest has it."""
+    common = counts[0].copy()
+    for count in counts[1:]:
+        common &= count
+    return common
 
 
 def _page_lines(path: Path) -> list[list[str]]:

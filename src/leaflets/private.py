@@ -11,10 +11,10 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 from leaflets.errors import Issue, LeafletsError, OutputError
+from leaflets.output import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -86,20 +86,7 @@ def prepare_private_folder(out: Path) -> list[Issue]:
 
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` owner-only (0600, whatever the umask) through a temporary file, so no reader sees half."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
+    write_atomic(path, data, mode=0o600)
 
 
 def make_private(path: Path) -> None:
