@@ -122,8 +122,9 @@ def test_three_patients_give_three_packets_with_identifiers_on_every_consent_pag
         assert _right_after(pdf, first, "Clinician:", fields[4])
         assert _right_after(pdf, first, "Date of discussion:", _shown(fields[5]))
         format_given = "large print" if fields[7] == "yes" else "standard print"
-        where = next(i for i, words in enumerate(pages) if "Format given:" in words)  # page 2 in large print
-        assert _right_after(pdf, where, "Format given:", format_given), line["file"]
+        label = "Format given (standard print, large print, other):"
+        where = next(i for i, words in enumerate(pages) if label in words)  # page 2 in large print
+        assert _right_after(pdf, where, label, format_given), line["file"]
         assert _right_after(pdf, len(pages) - 1, "Record number:", fields[2])
         leaflet_pages = [p for p in pages if p not in consent_pages]
         assert all(name not in p for p in leaflet_pages)
@@ -776,3 +777,17 @@ def test_identical_rows_are_one_packet_and_reported(tmp_path):
     listing = read(export(tmp_path, [patient(), patient("Bo", appointment="2026-11-24"), patient()]))
     assert [r.row for r in listing.rows] == [2, 3] and listing.duplicates == {4: 2}
     assert [str(i) for i in listing.issues] == ["export.csv:4: row 4: repeats row 2 exactly; its packet is built once"]
+
+
+def test_an_identifier_the_record_does_not_show_stops_the_packets(project_copy, tmp_path):
+    """Fail closed: a consent template that lost a field the packet fills makes no packets, naming the field."""
+    template = project_copy / "templates" / "consent.html.j2"
+    body = template.read_text(encoding="utf-8")
+    assert "{{ field(t('format-given'), 'format-given') }}" in body
+    template.write_text(body.replace("{{ field(t('format-given'), 'format-given') }}", ""), encoding="utf-8")
+    options = PacketsOptions(
+        patients=write_csv(tmp_path, ROWS[0]), out=tmp_path / "out", key_file=key_file(tmp_path), allow_draft=True
+    )
+    with pytest.raises(LeafletsError, match="expected the consent record to show Format given"):
+        make_packets(project_copy, options)
+    assert not list((tmp_path / "out").glob("*.pdf"))

@@ -444,7 +444,14 @@ def render_group(job: GroupJob) -> Template:
     }
     labels = {field: _string(project, key, "patient") + ":" for field, key in keys.items()}
     forms = {field: f"field-{key}" for field, key in keys.items()}
-    return make_template(pdf, find_slots(pdf, labels, first_page=pages[0]), forms)
+    slots = find_slots(pdf, labels, first_page=pages[0])
+    missing = sorted(labels[f] for f in labels if not any(slot.field == f for slot in slots))
+    if missing:  # fail closed: a packet whose record lacks a patient's identifier is not made
+        raise LeafletsError(
+            f"{job.topic} packet: expected the consent record to show {', '.join(missing)} on one line with its "
+            "blank, found it nowhere (a label that wraps cannot be filled: shorten it in content/strings.yaml)"
+        )
+    return make_template(pdf, slots, forms)
 
 
 @lru_cache(maxsize=2)
