@@ -166,3 +166,19 @@ def test_output_folder_that_is_a_file_is_a_clear_error(project_copy, tmp_path):
     target.write_text("x")
     with pytest.raises(OutputError, match="expected an output folder, found a file"):
         build(project_copy, BuildOptions(out=target))
+
+
+def test_the_library_and_the_cli_write_the_same_manifest(tmp_path, root):
+    """Defaults live once, in BuildOptions: `build(root, BuildOptions(...))` and `leaflets build` agree."""
+    from click.testing import CliRunner
+
+    from leaflets.cli import main
+
+    build(TINY, BuildOptions(out=tmp_path / "lib", templates=root / "templates"))
+    result = CliRunner().invoke(
+        main, ["build", "--project", str(TINY), "--templates", str(root / "templates"), "--out", str(tmp_path / "cli")]
+    )
+    assert result.exit_code == 0, result.output
+    library = (tmp_path / "lib" / "manifest.json").read_text(encoding="utf-8")
+    assert library == (tmp_path / "cli" / "manifest.json").read_text(encoding="utf-8")
+    assert '"large_print": true' in library and '"txt"' in library, "both print sizes and the text snapshot by default"
