@@ -182,3 +182,34 @@ def test_the_library_and_the_cli_write_the_same_manifest(tmp_path, root):
     library = (tmp_path / "lib" / "manifest.json").read_text(encoding="utf-8")
     assert library == (tmp_path / "cli" / "manifest.json").read_text(encoding="utf-8")
     assert '"large_print": true' in library and '"txt"' in library, "both print sizes and the text snapshot by default"
+
+
+def test_a_rebuild_with_nothing_changed_renders_nothing_and_an_edit_only_what_prints_it(tmp_path, root, monkeypatch):
+    import shutil
+
+    from leaflets.session import Session
+
+    project = tmp_path / "project"
+    shutil.copytree(TINY, project)
+    options = BuildOptions(out=tmp_path / "out", templates=root / "templates", large_print=False)
+    first = build(project, options)
+    manifest = first.manifest.read_bytes()
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("rendered a document whose inputs did not change")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Session, "render", refuse)
+        again = build(project, options)
+    assert all(d.skipped for d in again.documents) and again.manifest.read_bytes() == manifest
+
+    statements = project / "content" / "statements" / "flu.yaml"
+    body = statements.read_text(encoding="utf-8")
+    assert "Injection-site soreness for one to two days." in body  # clinician words: only their documents
+    statements.write_text(body.replace("soreness for one to two days.", "soreness for 1 to 2 days."))
+    edited = build(project, options)
+    rebuilt = {d.spec.name for d in edited.documents if not d.skipped}
+    prints = {
+        d.spec.name for d in first.documents if "flu-sore-arm" in d.statements and d.spec.audience == "clinician"
+    }
+    assert rebuilt == prints and rebuilt

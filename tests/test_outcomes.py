@@ -118,6 +118,7 @@ def test_a_patients_difference_adds_up_from_the_figures_printed(root):
         else:
             assert words == f"about {abs(printed)} {'more' if printed > 0 else 'fewer'} in 100", outcome.id
     assert reader_count(52.5) == 53 and reader_count(22.5) == 23 and reader_count(17.5) == 18
+    assert reader_count(0.5) == 0 and describe_per100(0.5, "patient") == "fewer than 1 in 100"
 
 
 def test_no_internal_check_note_reaches_a_reader(default_build):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -94,6 +95,10 @@ class BuiltDocument:
     statements: tuple[str, ...] = ()
     #: Each statement's words as this document prints them, by key (`leaflets diff` compares them).
     texts: dict[str, str] = field(default_factory=dict)
+    #: A hash of what the resolver returns for the document (and the leaflet it cites), the strings,
+    #: approvals, logo, templates and tools: equal to the manifest's, the document is not even rendered.
+    quick: str = ""
+    next_review: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
     previous = read_manifest(out)
     tools = _tool_versions()
     jobs: list[_Job] = []
+    kept: list[BuiltDocument] = []
     for clinic in clinics:
         session = Session.open(project, clinic, options.templates)
         ready = []
@@ -135,13 +141,20 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
             if not gaps:
                 ready.append(topic)
         templates_hash = _folder_hash(session.templates)
+        static = _static_inputs(session, templates_hash + tools, options.formats)
         for spec in plan(clinic, options, ready):
+            quick = _quick_key(session, spec, static)
+            old = previous.get(spec.name)
+            if old and old.get("quick") == quick and _files_intact(out, old, options.formats):
+                kept.append(_from_entry(out, spec, old))
+                continue
             try:
-                jobs.append(_prepare(session, spec, options.formats, out, previous, templates_hash + tools))
+                jobs.append(_prepare(session, spec, options.formats, out, previous, templates_hash + tools, quick))
             except ContentError as exc:
                 issues.extend(exc.issues)
     jobs = _review_gate(jobs, options.today, issues)
-    built = _make_pdfs(jobs, options.jobs)
+    kept = _kept_gate(kept, options.today, project, issues)
+    built = sorted(kept + _make_pdfs(jobs, options.jobs), key=lambda d: (d.spec.clinic, plan_order(d.spec)))
     for doc in built:
         log.info("%s %s", "unchanged" if doc.skipped else "built", doc.spec.name)
     entries = _kept_entries(previous, out, {d.spec.name for d in built})
@@ -221,6 +234,7 @@ class _Job:
     out: Path
     inputs: str
     unchanged: dict[str, Any] | None
+    quick: str = ""
 
 
 def _prepare(
@@ -230,12 +244,90 @@ def _prepare(
     out: Path,
     previous: dict[str, dict[str, Any]],
     shared: str,
+    quick: str = "",
 ) -> _Job:
     rendered = session.render(spec)
     inputs = _document_inputs(session, rendered, formats, shared)
     old = previous.get(spec.name)
     unchanged = old if old and old.get("inputs") == inputs and _files_intact(out, old, formats) else None
-    return _Job(session, rendered, tuple(sorted(set(formats))), out, inputs, unchanged)
+    return _Job(session, rendered, tuple(sorted(set(formats))), out, inputs, unchanged, quick)
+
+
+def _static_inputs(session: Session, shared: str, formats: tuple[Format, ...]) -> str:
+    """Hash what every document of one clinic reads beyond its own statements: strings, approvals, logo."""
+    from leaflets.content import clinic_logo_path
+
+    project = session.project
+    digest = hashlib.sha256(shared.encode())
+    digest.update(",".join(sorted(set(formats))).encode())
+    digest.update(json.dumps(project.strings, sort_keys=True).encode())
+    approvals = project.content_dir / "approvals"
+    digest.update(_folder_hash(approvals).encode() if approvals.is_dir() else b"-")
+    logo = clinic_logo_path(project, session.clinic)
+    digest.update(hashlib.sha256(logo.read_bytes()).digest() if logo and logo.is_file() else b"-")
+    digest.update(
+        json.dumps([sorted(project.seeds), [r.model_dump(mode="json") for r in project.regions.values()]]).encode()
+    )
+    return digest.hexdigest()
+
+
+def _quick_key(session: Session, spec: DocumentSpec, static: str) -> str:
+    """Hash everything a document is made from without rendering it (the resolver's digest and the rest)."""
+    digest = hashlib.sha256(static.encode())
+    digest.update(session.select(spec).digest().encode())
+    if spec.document == "consent":  # it prints the code of the leaflet it cites
+        given = spec.leaflet()
+        given = DocumentSpec(given.topic, given.document, given.audience, given.paper, given.large_print, spec.clinic)
+        digest.update(session.select(given).digest().encode())
+    return digest.hexdigest()[:16]
+
+
+def _from_entry(out: Path, spec: DocumentSpec, entry: dict[str, Any]) -> BuiltDocument:
+    """Return an unchanged document as the manifest recorded it."""
+    files = {
+        fmt: OutputFile(out / info["path"], info["sha256"], info.get("pages")) for fmt, info in entry["files"].items()
+    }
+    return BuiltDocument(
+        spec,
+        files,
+        entry["fingerprint"],
+        entry["review_status"],
+        entry["version"],
+        entry["inputs"],
+        True,
+        tuple(entry.get("statements", ())),
+        dict(entry.get("statement_texts", {})),
+        entry["quick"],
+        entry.get("next_review", ""),
+    )
+
+
+def _kept_gate(
+    kept: list[BuiltDocument], today: dt.date | None, project: Project, issues: list[Issue]
+) -> list[BuiltDocument]:
+    """The review-date gate for documents kept as they were: their next review is in the manifest."""
+    if today is None:
+        return kept
+    late = [d for d in kept if d.next_review and dt.date.fromisoformat(d.next_review) < today]
+    for topic in sorted({d.spec.topic for d in late}):
+        place = project.topic_places[topic]
+        day = min(dt.date.fromisoformat(d.next_review) for d in late if d.spec.topic == topic)
+        issues.append(
+            Issue(
+                place.path,
+                place.fields.get("next_review", place.line),
+                f"topic {topic}",
+                f"expected a next review after {today}, found {day} ({(today - day).days} days overdue): "
+                "not built; review it and update next_review",
+                rule="review",
+            )
+        )
+    return [d for d in kept if d not in late]
+
+
+def plan_order(spec: DocumentSpec) -> tuple[Any, ...]:
+    """Sort key that keeps a clinic's documents in `plan` order (topic, paper, print size, document, audience)."""
+    return (spec.topic, spec.paper, spec.large_print, DOCUMENTS.index(spec.document), AUDIENCES.index(spec.audience))
 
 
 def _document_inputs(session: Session, rendered: Rendered, formats: tuple[Format, ...], shared: str) -> str:
@@ -294,6 +386,7 @@ def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
     spec = job.rendered.spec
     topic = job.session.project.topics[spec.topic]
     status = job.rendered.review.status if job.rendered.review else "draft"
+    review = (job.rendered.review.next_review if job.rendered.review else topic.next_review).isoformat()
     statements = job.rendered.selection.statement_keys
     texts = {i.key: f"{i.label}: {i.text}" if i.label else i.text for i in job.rendered.selection.items}
     code = fingerprint(job.rendered.text)
@@ -302,7 +395,9 @@ def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
             fmt: OutputFile(job.out / info["path"], info["sha256"], info.get("pages"))
             for fmt, info in job.unchanged["files"].items()
         }
-        return BuiltDocument(spec, files, code, status, topic.version, job.inputs, True, statements, texts)
+        return BuiltDocument(
+            spec, files, code, status, topic.version, job.inputs, True, statements, texts, job.quick, review
+        )
     files: dict[str, OutputFile] = {}
     for fmt in job.formats:
         path = job.out / spec.clinic / spec.topic / f"{spec.stem}.{fmt}"
@@ -316,7 +411,9 @@ def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:
             data = job.rendered.text.encode("utf-8")
         write_atomic(path, data)
         files[fmt] = OutputFile(path, hashlib.sha256(data).hexdigest(), pages)
-    return BuiltDocument(spec, files, code, status, topic.version, job.inputs, False, statements, texts)
+    return BuiltDocument(
+        spec, files, code, status, topic.version, job.inputs, False, statements, texts, job.quick, review
+    )
 
 
 def _kept_entries(previous: dict[str, dict[str, Any]], out: Path, rebuilt: set[str]) -> dict[str, dict[str, Any]]:
@@ -344,6 +441,8 @@ def _entry(out: Path, doc: BuiltDocument) -> dict[str, Any]:
         "inputs": doc.inputs,
         "statements": list(doc.statements),
         "statement_texts": dict(sorted(doc.texts.items())),
+        "quick": doc.quick,
+        "next_review": doc.next_review,
         "files": {
             fmt: {
                 "path": f.path.relative_to(out).as_posix(),
@@ -375,7 +474,10 @@ def inputs_fingerprint(project: Project, templates: Path, clinic: Clinic) -> str
     """Hash everything a build reads for `clinic`, and the versions of the tools that read it."""
     digest = hashlib.sha256()
     files = sorted(
-        p for folder in (project.content_dir, project.root / "seeds", templates) for p in folder.rglob("*") if p.is_file()
+        p
+        for folder in (project.content_dir, project.root / "seeds", templates)
+        for p in folder.rglob("*")
+        if p.is_file()
     )
     files.append(project.clinic_files[clinic.id])
     for path in files:

@@ -231,7 +231,10 @@ def fill_numbers(text: str, outcomes: dict[str, Outcome], audience: Audience) ->
 
 
 def reader_count(per100: float) -> int:
-    """Return a figure as the whole number a patient reads: halves round up (52.5 -> 53), never to even."""
+    """Return a figure as the whole number a patient reads: halves round up (52.5 -> 53), never to even;
+    a figure under 1 (printed "fewer than 1 in 100") counts as 0."""
+    if per100 < 1:
+        return 0
     return int(Decimal(str(per100)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
@@ -241,7 +244,7 @@ def describe_per100(per100: float, audience: Audience) -> str:
         return f"{per100:g}%"
     if per100 == 0:
         return "0 in 100"
-    if per100 < 0.5:
+    if per100 < 1:
         return "fewer than 1 in 100"
     return f"about {reader_count(per100)} in 100"
 
