@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,11 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        # The name is chosen before the file exists, so a stop (SIGTERM) at any moment, even while the
+        # file is being created, leaves nothing behind: the cleanup knows what to remove.
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
         try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.fchmod(fd, mode if mode is not None else 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -44,7 +47,7 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
