@@ -77,3 +77,17 @@ def pdf_of(
         ):
             return doc.files["pdf"].path
     raise KeyError((topic, document, audience, clinic))
+
+
+#: How the browser tests start Debian's Chromium: headless, no sandbox (root), and no background
+#: connections (this machine's network is closed).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

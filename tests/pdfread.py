@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pypdf
@@ -11,7 +12,7 @@ from leaflets.pdftext import normalise_text as normalise
 from leaflets.pdftext import page_texts
 from leaflets.pdftext import pdf_text as text
 
-__all__ = ["normalise", "page_texts", "text", "glyph_sizes", "page_sizes", "catalog"]
+__all__ = ["normalise", "page_texts", "text", "glyph_sizes", "page_sizes", "catalog", "text_objects", "TextObject"]
 
 
 def glyph_sizes(path: Path) -> list[float]:
@@ -37,3 +38,57 @@ def page_sizes(path: Path) -> list[tuple[float, float]]:
 def catalog(path: Path) -> dict:
     """Return the PDF catalog (for /Lang, /MarkInfo, /StructTreeRoot)."""
     return pypdf.PdfReader(str(path)).trailer["/Root"]
+
+
+@dataclass(frozen=True)
+class TextObject:
+    """One text object on a page, as pdfium reads it: its text, MCID (-1 if none), whether it is inside
+    an /Artifact, and its top and bottom in points from the page's top edge."""
+
+    text: str
+    mcid: int
+    artifact: bool
+    top: float
+    bottom: float
+    height: float
+
+
+def text_objects(path: Path) -> list[list[TextObject]]:
+    """Return each page's text objects in content order."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    def marks(obj) -> set[str]:  # type: ignore[no-untyped-def]
+        names = set()
+        for i in range(raw.FPDFPageObj_CountMarks(obj.raw)):
+            mark = raw.FPDFPageObj_GetMark(obj.raw, i)
+            length = ctypes.c_ulong()
+            raw.FPDFPageObjMark_GetName(mark, None, 0, ctypes.byref(length))
+            name = (ctypes.c_ushort * (length.value // 2))()
+            raw.FPDFPageObjMark_GetName(mark, name, length.value, ctypes.byref(length))
+            names.add(bytes(name)[: max(length.value - 2, 0)].decode("utf-16-le"))
+        return names
+
+    pages = []
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        for page in doc:
+            textpage = page.get_textpage()
+            height = page.get_height()
+            objects = []
+            for obj in page.get_objects(max_depth=1):
+                if obj.type != raw.FPDF_PAGEOBJ_TEXT:
+                    continue
+                size = raw.FPDFTextObj_GetText(obj.raw, textpage.raw, None, 0)
+                buffer = (ctypes.c_ushort * (size // 2))()
+                raw.FPDFTextObj_GetText(obj.raw, textpage.raw, buffer, size)
+                text = bytes(buffer)[: max(size - 2, 0)].decode("utf-16-le")
+                _left, bottom, _right, top = obj.get_bounds()
+                mcid = raw.FPDFPageObj_GetMarkedContentID(obj.raw)
+                objects.append(TextObject(text, mcid, "Artifact" in marks(obj), height - top, height - bottom, height))
+            pages.append(objects)
+    finally:
+        doc.close()
+    return pages

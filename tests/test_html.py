@@ -6,19 +6,10 @@ import shutil
 
 import pytest
 
+from conftest import CHROMIUM_ARGS
 from leaflets.build import BuildOptions, build
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (.ci/run installs it)")
@@ -30,7 +21,7 @@ def test_every_html_document_fits_a_390px_phone_without_sideways_scrolling(root,
     assert pages
     too_wide = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 390, "height": 800})
             for path in pages:

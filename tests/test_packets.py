@@ -214,41 +214,10 @@ def _columns(row: str) -> dict[str, str]:
 
 def _marked_texts(path: Path) -> list[list[tuple[str, int, bool, float, float]]]:
     """Each page's text objects as (text, MCID or -1, inside an /Artifact, top and bottom in points
-    from the top edge), read with pdfium."""
-    import ctypes
+    from the top edge)."""
+    from pdfread import text_objects
 
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
-    pages = []
-    doc = pdfium.PdfDocument(str(path))
-    try:
-        for page in doc:
-            textpage = page.get_textpage()
-            height = page.get_height()
-            objects = []
-            for obj in page.get_objects(max_depth=1):
-                if obj.type != raw.FPDF_PAGEOBJ_TEXT:
-                    continue
-                size = raw.FPDFTextObj_GetText(obj.raw, textpage.raw, None, 0)
-                buffer = (ctypes.c_ushort * (size // 2))()
-                raw.FPDFTextObj_GetText(obj.raw, textpage.raw, buffer, size)
-                text = bytes(buffer)[: max(size - 2, 0)].decode("utf-16-le")
-                names = []
-                for i in range(raw.FPDFPageObj_CountMarks(obj.raw)):
-                    mark = raw.FPDFPageObj_GetMark(obj.raw, i)
-                    length = ctypes.c_ulong()
-                    raw.FPDFPageObjMark_GetName(mark, None, 0, ctypes.byref(length))
-                    name = (ctypes.c_ushort * (length.value // 2))()
-                    raw.FPDFPageObjMark_GetName(mark, name, length.value, ctypes.byref(length))
-                    names.append(bytes(name)[: max(length.value - 2, 0)].decode("utf-16-le"))
-                _left, bottom, _right, top = obj.get_bounds()
-                mcid = raw.FPDFPageObj_GetMarkedContentID(obj.raw)
-                objects.append((text, mcid, "Artifact" in names, height - top, height - bottom))
-            pages.append(objects)
-    finally:
-        doc.close()
-    return pages
+    return [[(o.text, o.mcid, o.artifact, o.top, o.bottom) for o in page] for page in text_objects(path)]
 
 
 def _structure_walk(path: Path) -> list[tuple[str, str, str]]:

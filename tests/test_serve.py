@@ -10,6 +10,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from conftest import CHROMIUM_ARGS
 from leaflets.cli import main
 from leaflets.serve import Preview, Watcher, is_loopback, make_server
 
@@ -109,18 +110,7 @@ def test_in_a_browser_edits_appear_without_a_manual_reload(served, project_copy)
     sync_api = pytest.importorskip("playwright.sync_api")
     _preview, url, _port = served
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(f"{url}/doc/ketamine-infusion/leaflet/patient")

@@ -3,7 +3,6 @@ every built document, both papers, standard and large print, and a packet."""
 
 from __future__ import annotations
 
-import ctypes
 import io
 import re
 from pathlib import Path
@@ -211,46 +210,17 @@ def ink_margins(path: Path) -> float:
 def page_texts(path: Path) -> tuple[dict[tuple[int, int], str], list[tuple[int, str, float, float]]]:
     """Read, with pdfium, the text of each (page, MCID), and each artifact text object: its page, text,
     distance from the top edge (points, to its middle) and the page's height."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
+    from pdfread import text_objects
 
     texts: dict[tuple[int, int], str] = {}
     artifacts = []
-    doc = pdfium.PdfDocument(str(path))
-    try:
-        for number, page in enumerate(doc):
-            height = page.get_height()
-            textpage = page.get_textpage()
-            for obj in page.get_objects(max_depth=1):
-                if obj.type != raw.FPDF_PAGEOBJ_TEXT:
-                    continue
-                size = raw.FPDFTextObj_GetText(obj.raw, textpage.raw, None, 0)
-                buffer = (ctypes.c_ushort * (size // 2))()
-                raw.FPDFTextObj_GetText(obj.raw, textpage.raw, buffer, size)
-                text = bytes(buffer)[: max(size - 2, 0)].decode("utf-16-le")
-                mcid = raw.FPDFPageObj_GetMarkedContentID(obj.raw)
-                if mcid >= 0:
-                    texts[(number, mcid)] = texts.get((number, mcid), "") + text
-                elif _mark_names(obj) & {"Artifact"}:
-                    _left, low, _right, high = obj.get_bounds()
-                    artifacts.append((number, text, height - (low + high) / 2, height))
-    finally:
-        doc.close()
+    for number, objects in enumerate(text_objects(path)):
+        for o in objects:
+            if o.mcid >= 0:
+                texts[(number, o.mcid)] = texts.get((number, o.mcid), "") + o.text
+            elif o.artifact:
+                artifacts.append((number, o.text, (o.top + o.bottom) / 2, o.height))
     return texts, artifacts
-
-
-def _mark_names(obj) -> set[str]:
-    import pypdfium2.raw as raw
-
-    names = set()
-    for i in range(raw.FPDFPageObj_CountMarks(obj.raw)):
-        mark = raw.FPDFPageObj_GetMark(obj.raw, i)
-        length = ctypes.c_ulong()
-        raw.FPDFPageObjMark_GetName(mark, None, 0, ctypes.byref(length))
-        buffer = (ctypes.c_ushort * (length.value // 2))()
-        raw.FPDFPageObjMark_GetName(mark, buffer, length.value, ctypes.byref(length))
-        names.add(bytes(buffer)[: max(length.value - 2, 0)].decode("utf-16-le"))
-    return names
 
 
 def structure_text(path: Path) -> list[str]:
