@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from leaflets.build import clinic_logo_url, leaflet_audience, leaflet_ref, render_document
+from leaflets.build import clinic_logo_url, leaflet_ref, render_document
 from leaflets.check import check_project, document_grade, format_issue
 from leaflets.content import Project, choose_clinic, clinic_logo_path, load_project
 from leaflets.errors import ContentError, Issue, LeafletsError, UsageError, did_you_mean
@@ -127,27 +127,25 @@ class Preview:
         return Snapshot(project, clinic, rendered, grades, findings)
 
     def _shared_inputs(self, project: Project, clinic: Clinic) -> str:
-        """Hash what every page depends on: templates, strings, clinic and its logo, references."""
+        """Hash what every page depends on beyond what the resolver returns: templates, strings, logo, approvals."""
         digest = hashlib.sha256()
-        for path in sorted(p for p in self.templates_dir.rglob("*") if p.is_file()):
-            digest.update(path.as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
+        for folder in (self.templates_dir, project.content_dir / "approvals"):
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                digest.update(path.as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
         logo = clinic_logo_path(project, clinic)
         if logo is not None and logo.is_file():
             digest.update(logo.read_bytes())
-        digest.update(repr((project.strings, clinic, project.references)).encode())
+        digest.update(json.dumps(project.strings, sort_keys=True).encode())
         return digest.hexdigest()
 
     def _inputs(self, project: Project, clinic: Clinic, key: Key, shared: str) -> str:
-        """Hash what one document depends on, so a change re-renders only the documents it touches."""
+        """Hash what one document depends on (the resolver's digest), so a change re-renders only what it touches."""
         topic, document, audience = key
-        spec = DocumentSpec(topic, document, audience, clinic.paper)  # type: ignore[arg-type]
-        parts: list[object] = [shared, project.topics[topic], select(project, spec, clinic)]
-        if document == "consent":  # it cites the fingerprint of the leaflet given to the patient or carer
-            given = DocumentSpec(topic, "leaflet", leaflet_audience(spec), clinic.paper)  # type: ignore[arg-type]
-            parts.append(select(project, given, clinic))
-        if audience == "clinician":  # it lists the corrections register
-            parts.append((project.corrections, sorted(project.seeds)))
-        return hashlib.sha256(repr(parts).encode()).hexdigest()
+        spec = DocumentSpec(topic, document, audience, clinic.paper, clinic=clinic.id)  # type: ignore[arg-type]
+        parts = [shared, select(project, spec, clinic).digest()]
+        if document == "consent":  # it cites the leaflet code of the leaflet given to the patient or carer
+            parts.append(select(project, spec.leaflet(), clinic).digest())
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def _render(self, project: Project, env, clinic: Clinic, spec: DocumentSpec, media: str) -> str:  # type: ignore[no-untyped-def]
 
