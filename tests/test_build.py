@@ -10,7 +10,6 @@ import pytest
 
 from conftest import TINY, pdf_of
 from leaflets.build import BuildOptions, build
-from leaflets.errors import ContentError
 from leaflets.content import load_project
 from leaflets.model import AUDIENCES, DOCUMENTS
 from leaflets.select import select
