@@ -179,3 +179,46 @@ def test_a_change_that_touches_only_the_uk_is_seen_by_diff(project_copy, tmp_pat
     report = compare(old, new)
     assert [d.name for d in report.with_status("changed")] == ["example-uk/ketamine-infusion/leaflet-patient-a4"]
     assert [d.name for d in report.with_status("unchanged")] == ["example/ketamine-infusion/leaflet-patient-letter"]
+
+
+def test_packets_for_a_region_with_a_gap_are_not_made(project_copy, tmp_path):
+    """The gap check lives in the resolver, so packets (and the preview) fail closed like the build."""
+    from leaflets.packets import PacketsOptions, make_packets
+
+    _remove_variant(project_copy / "content" / "statements" / "about.yaml", "key-controlled", "UK")
+    patients = tmp_path / "list.csv"
+    patients.write_text(
+        "name,date_of_birth,record_number,topic,clinician,appointment_date,paper,large_print\n"
+        "Ann Example,1980-04-12,M1,ketamine-infusion,Dr X,2026-11-23,a4,no\n",
+        encoding="utf-8",
+    )
+    key = tmp_path / "k.key"
+    key.write_text("0" * 64 + "\n")
+    key.chmod(0o600)
+    options = PacketsOptions(
+        patients=patients,
+        out=tmp_path / "out",
+        clinic=project_copy / "content" / "clinics" / "example-uk.yaml",
+        key_file=key,
+        allow_draft=True,
+    )
+    with pytest.raises(ContentError, match="key-controlled.*region UK"):
+        make_packets(project_copy, options)
+    assert not list((tmp_path / "out").glob("*.pdf"))
+
+
+def test_a_patient_document_without_its_own_harms_is_not_written(tmp_path, root):
+    """A general statement cannot stand in for the topic's own harms: the build refuses the document."""
+    from conftest import TINY
+
+    project = tmp_path / "project"
+    shutil.copytree(TINY, project)
+    statements = project / "content" / "statements" / "flu.yaml"
+    body = statements.read_text(encoding="utf-8")
+    old = "  - id: flu-sore-arm\n    section: risks-day\n    topics: [flu-vaccine]\n"
+    assert old in body
+    statements.write_text(body.replace(old, "  - id: flu-sore-arm\n    section: risks-day\n    general: true\n"))
+    with pytest.raises(ContentError, match="expected harms of flu-vaccine itself"):
+        build(project, BuildOptions(out=tmp_path / "out", templates=root / "templates", large_print=False))
+    written = {p.name for p in (tmp_path / "out").rglob("*.pdf")}
+    assert written and all("clinician" in name for name in written), written

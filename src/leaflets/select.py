@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from leaflets.content import Project, statement_key
+from leaflets.content import Project, region_gaps, statement_key
 from leaflets.errors import Issue
 from leaflets.model import (
     Audience,
@@ -164,8 +164,36 @@ def _resolve(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
         references=_cited(project, chosen, outcomes),
         outcomes=outcomes,
         corrections=tuple(c for c in project.corrections if ids & set(c.statements)),
-        problems=tuple(_urgent_help_gaps(project, spec, region, frozen.get("urgent-help", ()))),
+        problems=(
+            *_urgent_help_gaps(project, spec, region, frozen.get("urgent-help", ())),
+            *region_gaps(project, spec.topic, region.id),
+            *_own_harms_gap(project, spec, frozen, outcomes),
+        ),
     )
+
+
+_HARM_SECTIONS = ("risks-day", "risks-long", "risks-rare")
+
+
+def _own_harms_gap(
+    project: Project, spec: DocumentSpec, sections: dict[str, tuple[Item, ...]], outcomes: tuple[Outcome, ...]
+) -> list[Issue]:
+    """Fail closed: a patient or carer document shows harms of its own topic, not only general ones."""
+    if spec.audience == "clinician":
+        return []
+    own = [i for name in _HARM_SECTIONS for i in sections.get(name, ()) if not i.why.startswith("general")]
+    if own or any(o.kind == "harm" for o in outcomes):
+        return []
+    place = project.topic_places[spec.topic]
+    return [
+        Issue(
+            place.path,
+            place.line,
+            f"{spec.document}/{spec.audience}",
+            f"expected harms of {spec.topic} itself in {spec.topic}/{spec.stem}, found none: not written",
+            rule="balance",
+        )
+    ]
 
 
 _WORDS = ("measure", "group", "timeframe", "certainty_note")
