@@ -23,7 +23,7 @@ from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, DocumentKind,
 from leaflets.output import MANIFEST, prepare_output, read_manifest, write_atomic, write_manifest
 from leaflets.render import LeafletRef, Rendered, fingerprint
 from leaflets.select import DocumentSpec
-from leaflets.session import Session, check_topics, open_project, resolve_clinic
+from leaflets.session import Session, check_topics, logo_url, open_project, resolve_clinic
 
 log = logging.getLogger(__name__)
 
@@ -493,16 +493,8 @@ def _session(project: Project, env: Any, clinic: Clinic) -> Session:
 
 
 def clinic_logo_url(project: Project, clinic: Clinic, roots: tuple[Path, ...], inline: bool) -> str | None:
-    """Return the clinic logo's URL (see Session.logo_url)."""
-    from leaflets import assets
-    from leaflets.content import clinic_logo_path
-
-    logo = clinic_logo_path(project, clinic)
-    if logo is None:
-        return None
-    path = assets.guard_path(logo, roots, "clinic logo")
-    assets.image_type(path, "clinic logo")
-    return assets.data_url(path, "clinic logo") if inline else path.as_uri()
+    """Return the clinic logo's URL (see session.logo_url)."""
+    return logo_url(project, clinic, roots, inline)
 
 
 def leaflet_audience(spec: DocumentSpec) -> Audience:

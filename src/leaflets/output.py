@@ -21,11 +21,16 @@ def prepare_output(out: Path) -> Path:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    clear_for_writing(out)
+    return out
+
+
+def clear_for_writing(out: Path) -> None:
+    """Say clearly if `out` cannot be written; remove what a run killed mid-write left behind."""
     if not os.access(out, os.W_OK):
         raise OutputError(f"{out}: expected a writable output folder, found it read-only")
     for leftover in out.rglob(".*.part"):
-        leftover.unlink(missing_ok=True)  # from a build that was killed mid-write
-    return out
+        leftover.unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:

@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 from leaflets.errors import Issue, LeafletsError, OutputError
-from leaflets.output import write_atomic
+from leaflets.output import clear_for_writing, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,7 @@ def prepare_private_folder(out: Path) -> list[Issue]:
             os.chmod(out, 0o700)  # mkdir's mode passes through the umask
         except OSError as exc:
             raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise OutputError(f"{out}: expected a writable output folder, found it read-only")
-    for leftover in out.glob(".*.part"):
-        leftover.unlink(missing_ok=True)  # from a run that was killed mid-write
+    clear_for_writing(out)
     return issues
 
 

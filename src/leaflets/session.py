@@ -68,6 +68,16 @@ def resolve_clinic(project: Project, clinic: str | Path | None) -> Clinic:
     )
 
 
+def logo_url(project: Project, clinic: Clinic, roots: tuple[Path, ...], inline: bool) -> str | None:
+    """Return the clinic logo's URL, refused outside `roots`: a file URL for PDFs, inlined for standalone HTML."""
+    logo = clinic_logo_path(project, clinic)
+    if logo is None:
+        return None
+    path = assets.guard_path(logo, roots, "clinic logo")
+    assets.image_type(path, "clinic logo")
+    return assets.data_url(path, "clinic logo") if inline else path.as_uri()
+
+
 def _raise_broken(project: Project, path: Path | None) -> None:
     """Raise the problems of the clinic file `path` names (a path, or an id that is the file's name)."""
     for shown, issues in project.broken_clinics.items():
@@ -135,12 +145,7 @@ class Session:
 
     def logo_url(self, inline: bool) -> str | None:
         """Return the clinic logo's URL: a guarded file URL for PDFs, or inlined for standalone HTML."""
-        logo = clinic_logo_path(self.project, self.clinic)
-        if logo is None:
-            return None
-        path = assets.guard_path(logo, self.roots, "clinic logo")
-        assets.image_type(path, "clinic logo")
-        return assets.data_url(path, "clinic logo") if inline else path.as_uri()
+        return logo_url(self.project, self.clinic, self.roots, inline)
 
     @property
     def approvals(self) -> dict[tuple[str, str], Approval]:
