@@ -17,12 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from leaflets.build import leaflet_ref, render_document
-from leaflets.content import load_project
 from leaflets.packets import PacketsOptions, make_packets
-from leaflets.pdf import PdfMaker
-from leaflets.render import make_environment
-from leaflets.select import DocumentSpec
+from leaflets.session import open_session
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ("esketamine-nasal-spray", "ketamine-infusion")
@@ -51,22 +47,12 @@ def write_patients(path: Path, count: int) -> None:
 
 def naive(count: int) -> float:
     """Seconds per packet when each packet is laid out in full."""
-    project = load_project(ROOT)
-    clinic = project.clinics["example"]
-    templates = (ROOT / "templates").resolve()
-    env = make_environment(templates)
-    maker = PdfMaker(roots=(templates, project.content_dir), base_url=templates.as_uri() + "/")
-    logo = (project.content_dir / "clinics" / "example-logo.svg").resolve().as_uri()
+    session = open_session(ROOT, "example")
     start = time.perf_counter()
     for n in range(count):
         topic = TOPICS[n % 2]
-        consent = DocumentSpec(topic, "consent", "patient", "letter")
-        ref = leaflet_ref(project, env, consent, clinic, logo)
-        htmls = [
-            render_document(project, env, DocumentSpec(topic, "leaflet", "patient", "letter"), clinic, None, logo).html,
-            render_document(project, env, consent, clinic, ref, logo).html,
-        ]
-        maker.make_combined(htmls, "naive")
+        htmls = [session.render(session.spec(topic, doc, "patient", "letter")).html for doc in ("leaflet", "consent")]
+        session.maker.make_combined(htmls, "naive")
     return (time.perf_counter() - start) / count
 
 

@@ -22,7 +22,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-TINY = ROOT / "tests" / "projects" / "tiny"
+PROJECTS = ROOT / "tests" / "projects"
+TINY = PROJECTS / "tiny"
 
 
 @pytest.fixture(scope="session")

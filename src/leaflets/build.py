@@ -21,9 +21,9 @@ from leaflets.content import Project, region_gaps
 from leaflets.errors import ContentError, Issue
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Clinic, DocumentKind, Format, Paper
 from leaflets.output import MANIFEST, prepare_output, read_manifest, write_atomic, write_manifest
-from leaflets.render import LeafletRef, Rendered, fingerprint
+from leaflets.render import Rendered, fingerprint
 from leaflets.select import DocumentSpec
-from leaflets.session import Session, check_topics, logo_url, open_project, resolve_clinic
+from leaflets.session import Session, check_topics, open_project, resolve_clinic
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,8 @@ __all__ = [
     "BuiltDocument",
     "OutputFile",
     "build",
-    "clinic_logo_url",
     "inputs_fingerprint",
-    "leaflet_audience",
-    "leaflet_ref",
     "prepare_output",
-    "render_document",
     "write_atomic",
 ]
 
@@ -466,10 +462,6 @@ def _tool_versions() -> str:
     return ";".join(f"{p}={metadata.version(p)}" for p in ("leaflets", "weasyprint", "font-source-sans-pro"))
 
 
-# The helpers below keep the older call shapes that packets, serve and the benchmarks use; they all
-# go through a Session, so there is still one way to render a document.
-
-
 def inputs_fingerprint(project: Project, templates: Path, clinic: Clinic) -> str:
     """Hash everything a build reads for `clinic`, and the versions of the tools that read it."""
     digest = hashlib.sha256()
@@ -485,42 +477,3 @@ def inputs_fingerprint(project: Project, templates: Path, clinic: Clinic) -> str
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(_tool_versions().encode())
     return digest.hexdigest()[:16]
-
-
-def _session(project: Project, env: Any, clinic: Clinic) -> Session:
-    loader_dir = Path(env.loader.searchpath[0]).resolve()
-    return Session(project, clinic, loader_dir, env)
-
-
-def clinic_logo_url(project: Project, clinic: Clinic, roots: tuple[Path, ...], inline: bool) -> str | None:
-    """Return the clinic logo's URL (see session.logo_url)."""
-    return logo_url(project, clinic, roots, inline)
-
-
-def leaflet_audience(spec: DocumentSpec) -> Audience:
-    """Return which leaflet a consent record refers to: the one given to the patient or carer."""
-    return spec.leaflet().audience
-
-
-def leaflet_ref(project: Project, env: Any, spec: DocumentSpec, clinic: Clinic, logo_url: str | None) -> LeafletRef:
-    """Return the title, version and leaflet code of the leaflet a consent record cites."""
-    return _session(project, env, clinic).leaflet_ref(_with_clinic(spec, clinic))
-
-
-def render_document(
-    project: Project,
-    env: Any,
-    spec: DocumentSpec,
-    clinic: Clinic,
-    leaflet: LeafletRef | None,
-    logo_url: str | None,
-    media: str = "print",
-) -> Rendered:
-    """Render one document to HTML and its plain text (see Session.render)."""
-    return _session(project, env, clinic).render(_with_clinic(spec, clinic), media)
-
-
-def _with_clinic(spec: DocumentSpec, clinic: Clinic) -> DocumentSpec:
-    if spec.clinic:
-        return spec
-    return DocumentSpec(spec.topic, spec.document, spec.audience, spec.paper, spec.large_print, clinic.id)

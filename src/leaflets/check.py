@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from leaflets.content import Place, Project, choose_clinic, load_project, region_gaps, statement_key
-from leaflets.errors import ContentError, Issue, UsageError, did_you_mean, display_path
+from leaflets.content import Place, Project, load_project, region_gaps, statement_key
+from leaflets.errors import ContentError, Issue, display_path
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Reference, RefSource, Seed, SeedSource, Statement
 from leaflets.readability import Score, score, sentence_grade, sentences
 from leaflets.select import DocumentSpec, Item, Selection, fill_numbers, placeholders, select
+from leaflets.session import check_topics, resolve_clinic
 
 #: Rule ids, in the order they run; documented in the README.
 RULES = (
@@ -128,7 +129,7 @@ def check_project(
     require_approved: bool = False,
 ) -> CheckReport:
     """Run every gate over an already loaded project; draft content is an error if `require_approved`."""
-    chosen = _known_topics(project, topics)
+    chosen = check_topics(project, topics)
     issues: list[Issue] = []
     issues += check_regions(project, chosen)
     issues += check_safety(project, chosen)
@@ -677,15 +678,26 @@ def check_approval(project: Project, topics: tuple[str, ...], require_approved: 
         for rid, digest in now.references.items():
             if approval.references.get(rid) != digest:
                 message = f"changed {since}: {after}"
-                issues.append(Issue("content/references.yaml", 0, f"reference {rid}", message, severity, "approval"))
+                line = _line_of(project.content_dir / "references.yaml", rf"-?\s*id:\s*['\"]?{re.escape(rid)}['\"]?")
+                issues.append(Issue("content/references.yaml", line, f"reference {rid}", message, severity, "approval"))
         if approval.title != now.title:
             issues.append(_at(project.topic_places[topic], "title", f"changed {since}: {after}", "approval", severity))
         for audience, approved in sorted(approval.strings.items()):
             for key, digest in string_hashes(project, audience, region, approved).items():
                 if digest != approved[key]:
                     message = f"changed {since} ({audience}; recorded in {approval_file}): {after}"
-                    issues.append(Issue("content/strings.yaml", 0, f"string {key}", message, severity, "approval"))
+                    line = _line_of(project.content_dir / "strings.yaml", rf"['\"]?{re.escape(key)}['\"]?:")
+                    issues.append(Issue("content/strings.yaml", line, f"string {key}", message, severity, "approval"))
     return issues
+
+
+def _line_of(path: Path, pattern: str) -> int:
+    """Return the first line of `path` that is `pattern` after its indent (0 when none is)."""
+    if path.is_file():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.fullmatch(rf"\s*{pattern}(\s.*)?", line):
+                return number
+    return 0
 
 
 def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Path) -> list[Issue]:
@@ -708,8 +720,18 @@ def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Pat
             entry["paper"],
             bool(entry.get("large_print")),
         )
-        clinic = project.clinics.get(entry.get("clinic", "")) or choose_clinic(project, None)
-        words = pdf_text(path) if path.is_file() else ""
+        clinic = project.clinics.get(entry.get("clinic", "")) or resolve_clinic(project, None)
+        if not path.is_file():  # one line for the file, not one per statement it should hold
+            issues.append(
+                _at(
+                    project.topic_places[spec.topic],
+                    entry.get("id", spec.name),
+                    f"expected {display_path(path, project.root)} (listed in the manifest), found no file: rebuild",
+                    "completeness",
+                )
+            )
+            continue
+        words = pdf_text(path)
         for item in select(project, spec, clinic).items:
             if normalise_text(item.text) not in words:
                 issues.append(
@@ -784,7 +806,7 @@ def _out_of_date(project: Project, manifest: Path) -> bool:
 
 def explain(project: Project, topics: tuple[str, ...] = ()) -> list[str]:
     """List what each document of `topics` prints (per clinic, document and audience) and why, as the resolver says."""
-    chosen = _known_topics(project, topics)
+    chosen = check_topics(project, topics)
     lines = []
     for sel in _selections(project, chosen, AUDIENCES):
         spec = sel.spec
@@ -797,14 +819,3 @@ def explain(project: Project, topics: tuple[str, ...] = ()) -> list[str]:
             place = project.outcome_places[outcome.id]
             lines.append(f"  outcome: {outcome.id} ({outcome.kind}, topic) {place.path}:{place.line}")
     return lines
-
-
-def _known_topics(project: Project, topics: tuple[str, ...]) -> tuple[str, ...]:
-    """Return `topics` (every topic when empty), sorted; an unknown one is a usage error."""
-    chosen = tuple(sorted(topics or project.topics))
-    unknown = [t for t in chosen if t not in project.topics]
-    if unknown:
-        expected = ", ".join(sorted(project.topics))
-        hint = did_you_mean(unknown[0], project.topics)
-        raise UsageError(f"--topic: expected one of {expected}, found {', '.join(unknown)}{hint}")
-    return chosen

@@ -53,9 +53,10 @@ project_option = click.option(
 
 clinic_option = click.option(
     "--clinic",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Clinic file (default: content/clinics/example.yaml).",
+    metavar="ID|FILE",
+    callback=lambda _ctx, _param, value: _clinic_argument(value),
+    help="Clinic, by id (see `leaflets list`) or clinic file (default: the clinic 'example').",
 )
 
 
@@ -514,7 +515,7 @@ def packets(
     project: Path,
     patients: Path,
     topics: tuple[str, ...],
-    clinic: Path | None,
+    clinic: str | Path | None,
     out: Path,
     combined: bool,
     duplex: bool,
@@ -619,7 +620,7 @@ def review_pack(project: Path, topics: tuple[str, ...], regions: tuple[str, ...]
 @clinic_option
 @click.option("--allow-remote", is_flag=True, help="Allow a --host that other machines can reach.")
 def serve(
-    project: Path, topics: tuple[str, ...], host: str, port: int, clinic: Path | None, allow_remote: bool
+    project: Path, topics: tuple[str, ...], host: str, port: int, clinic: str | Path | None, allow_remote: bool
 ) -> None:
     """Preview documents in a browser; saving a content or template file reloads the page."""
     from leaflets.serve import Preview, Watcher, is_loopback, make_server

@@ -33,9 +33,6 @@ from leaflets.sources import SeedText, load_seeds
 
 M = TypeVar("M", bound=BaseModel)
 
-#: The clinic a build uses when none is named.
-DEFAULT_CLINIC = "example"
-
 
 @dataclass(frozen=True)
 class Place:
@@ -636,23 +633,6 @@ def clinic_logo_path(project: Project, clinic: Clinic) -> Path | None:
 def shown(project: Project, path: Path) -> str:
     """Return `path` as written in messages: relative to the project when inside it."""
     return display_path(path, project.root)
-
-
-def choose_clinic(project: Project, clinic_file: Path | None) -> Clinic:
-    """Return the clinic named by `clinic_file`, or the project's default clinic."""
-    if clinic_file is not None:
-        for cid, path in project.clinic_files.items():
-            if path.resolve() == clinic_file.resolve():
-                return project.clinics[cid]
-        raise LeafletsError(f"{clinic_file}: expected a clinic file, found none")
-    if DEFAULT_CLINIC in project.clinics:
-        return project.clinics[DEFAULT_CLINIC]
-    if len(project.clinics) == 1:
-        return next(iter(project.clinics.values()))
-    raise LeafletsError(
-        f"{project.content_dir / 'clinics'}: expected a clinic '{DEFAULT_CLINIC}' or exactly one clinic, "
-        f"found {len(project.clinics)}; pass --clinic FILE"
-    )
 
 
 def _missing_logo(clinic: Clinic, place: Place) -> Issue | None:

@@ -28,15 +28,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from leaflets.build import clinic_logo_url, inputs_fingerprint, leaflet_ref, render_document
-from leaflets.content import Project, choose_clinic, load_project
-from leaflets.errors import Issue, LeafletsError, UsageError, display_path
+from leaflets.build import inputs_fingerprint
+from leaflets.content import Project
+from leaflets.errors import Issue, LeafletsError, display_path
 from leaflets.fill import FieldError, Template
 from leaflets.model import Clinic, Paper
 from leaflets.patients import DateOrder, PatientList, PatientRow, read_patients
 from leaflets.private import default_key_file, load_key, make_private, prepare_private_folder, write_private
-from leaflets.render import make_environment
-from leaflets.select import DocumentSpec
+from leaflets.session import Session, check_topics, open_session
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ class PacketsOptions:
     patients: Path
     out: Path
     topics: tuple[str, ...] = ()
-    clinic: Path | None = None
+    clinic: str | Path | None = None  # an id or a clinic file (default: the project's default clinic)
     templates: Path | None = None
     workers: int | None = None
     key_file: Path | None = None  # default: default_key_file(clinic id)
@@ -99,7 +98,7 @@ class GroupJob:
 
     root: Path
     templates: Path
-    clinic_file: Path | None
+    clinic: str | Path | None  # an id or a clinic file, as --clinic gives it
     topic: str
     paper: Paper
     large: bool
@@ -125,18 +124,19 @@ def make_packets(
     root: Path, options: PacketsOptions, progress: Callable[[Iterator[_Packet]], Iterator[_Packet]] | None = None
 ) -> PacketsReport:
     """Build one packet per valid row that is missing or changed; report every bad row by number."""
-    project = load_project(root, extra_clinic=options.clinic)
-    clinic = choose_clinic(project, options.clinic)
-    wanted = _wanted_topics(project, options.topics)
+    session = open_session(root, options.clinic, options.templates)
+    project, clinic = session.project, session.clinic
+    wanted = set(check_topics(project, options.topics)) if options.topics else set()
     shown = display_path(options.patients, project.root)
     listing = read_patients(options.patients, shown, project.topics, clinic.paper, options.date_order, options.today)
     from leaflets.review import gate_packets  # topics past review, or draft, are refused before anything is written
 
-    gate_packets(project, clinic, [r.topic for r in listing.rows if not wanted or r.topic in wanted], options.today, options.allow_draft, options.templates)
+    topics = [r.topic for r in listing.rows if not wanted or r.topic in wanted]
+    gate_packets(session, topics, options.today, options.allow_draft)
     issues = list(listing.issues) + prepare_private_folder(options.out)
     out = options.out
     key = load_key(options.key_file or default_key_file(clinic.id), out)
-    templates_dir = (options.templates or project.root / "templates").resolve()
+    templates_dir = session.templates
     inputs = inputs_fingerprint(project, templates_dir, clinic)
     packets, skipped = _plan(listing, wanted, key, f"{inputs}\x1f{options.duplex}")
     previous, old_combined = _read_manifest(out)
@@ -183,15 +183,6 @@ def make_packets(
     )
     assert report.read == len(report.built) + len(report.unchanged) + len(report.skipped) + len(report.failed_rows)
     return report
-
-
-def _wanted_topics(project: Project, topics: tuple[str, ...]) -> set[str]:
-    """Return the topic ids --topic names (any case); an unknown one stops the run."""
-    known = {t.casefold(): t for t in project.topics}
-    unknown = sorted(t for t in topics if t.casefold() not in known)
-    if unknown:
-        raise UsageError(f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}")
-    return {known[t.casefold()] for t in topics}
 
 
 def _plan(listing: PatientList, wanted: set[str], key: bytes, inputs: str) -> tuple[list[_Packet], list[int]]:
@@ -421,15 +412,13 @@ def render_group(job: GroupJob) -> Template:
     from leaflets.fill import find_slots, make_template
     from leaflets.printfile import pad_for_duplex
 
-    project, clinic, env, logo_url, maker = _setup(job.root, job.templates, job.clinic_file, job.inputs)
-    consent = DocumentSpec(job.topic, "consent", "patient", job.paper, job.large)
-    leaflet = DocumentSpec(job.topic, "leaflet", "patient", job.paper, job.large)
-    ref = leaflet_ref(project, env, consent, clinic, logo_url)
+    session = _session(job.root, job.templates, job.clinic, job.inputs)
+    project = session.project
     htmls = [
-        render_document(project, env, spec, clinic, ref if spec is consent else None, logo_url).html
-        for spec in (leaflet, consent)
+        session.render(session.spec(job.topic, document, "patient", job.paper, job.large)).html
+        for document in ("leaflet", "consent")
     ]
-    pdf, pages = maker.make_combined(htmls, f"{job.topic} packet")
+    pdf, pages = session.maker.make_combined(htmls, f"{job.topic} packet")
     if job.duplex:
         pdf, pages = pad_for_duplex(pdf, pages, _string(project, "blank-page", "patient"))
     # Each identifier's label is a string, and its blank on the consent record's first page is the
@@ -455,20 +444,13 @@ def render_group(job: GroupJob) -> Template:
 
 
 @lru_cache(maxsize=2)
-def _setup(root: Path, templates: Path, clinic_file: Path | None, inputs: str):  # type: ignore[no-untyped-def]
-    """Load the project, templates and fonts once per process, not once per shared render.
+def _session(root: Path, templates: Path, clinic: str | Path | None, inputs: str) -> Session:
+    """Open the project, templates and fonts once per process, not once per shared render.
 
     `inputs` (the hash of every file a render reads) is part of the key, so an edited project is
     loaded afresh.
     """
-    from leaflets.pdf import PdfMaker
-
-    project = load_project(root, extra_clinic=clinic_file)
-    clinic = choose_clinic(project, clinic_file)
-    roots = (templates, project.content_dir)
-    logo_url = clinic_logo_url(project, clinic, roots, inline=False)
-    maker = PdfMaker(roots=roots, base_url=templates.as_uri() + "/")
-    return project, clinic, make_environment(templates), logo_url, maker
+    return open_session(root, clinic, templates)
 
 
 def _string(project: Project, key: str, audience: str, region: str | None = None) -> str:

@@ -13,7 +13,7 @@ from urllib.request import url2pathname
 
 from leaflets import assets
 from leaflets.errors import ResourceRefused
-from leaflets.pdfua import StructureError, finish
+from leaflets.weasyprint70_tags import StructureError, finish
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,12 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
-class _Refused(BaseException):
-    """Raised inside WeasyPrint to stop a render at the first refused URL."""
+class _Refused(Exception):
+    """A URL the fetcher will not serve.
+
+    The fetcher is made with `fail_on_errors=True`, so WeasyPrint turns this into its own
+    `FatalURLFetchingError` (raised from it), which stops the render at the first refused URL.
+    """
 
     def __init__(self, url: str, reason: str):
         super().__init__(url)
@@ -42,14 +46,18 @@ def make_fetcher(roots: tuple[Path, ...]) -> Any:
 
     class ProjectFetcher(weasyprint.urls.URLFetcher):  # type: ignore[misc,name-defined]
         def fetch(self, url: str, headers: Any = None) -> Any:
+            try:
+                return self._serve(url, headers)
+            except ResourceRefused as exc:
+                raise _Refused(url, str(exc)) from None
+
+        def _serve(self, url: str, headers: Any) -> Any:
             scheme = urlsplit(url).scheme.lower()
             if scheme == assets.FONT_SCHEME:
-                path = _allowed(lambda: assets.font_file(unquote(urlsplit(url).path)), url)
-                return _response(weasyprint, url, path)
+                return _response(weasyprint, url, assets.font_file(unquote(urlsplit(url).path)))
             if scheme == "file":
                 raw = Path(url2pathname(unquote(urlsplit(url).path)))
-                path = _allowed(lambda: assets.guard_path(raw, roots, "resource"), url)
-                return _response(weasyprint, url, path)
+                return _response(weasyprint, url, assets.guard_path(raw, roots, "resource"))
             if scheme == "data":
                 media = url[5:].split(",", 1)[0].split(";", 1)[0].strip().lower()
                 if not media.startswith("image/"):
@@ -57,16 +65,7 @@ def make_fetcher(roots: tuple[Path, ...]) -> Any:
                 return super().fetch(url, headers)
             raise _Refused(url, "only the project's own files may be loaded")
 
-    fetcher_class = ProjectFetcher
-    return fetcher_class(allow_redirects=False, fail_on_errors=True, timeout=1)
-
-
-def _allowed(check: Any, url: str) -> Path:
-    try:
-        path: Path = check()
-        return path
-    except ResourceRefused as exc:
-        raise _Refused(url, str(exc)) from None
+    return ProjectFetcher(allow_redirects=False, fail_on_errors=True, timeout=1)
 
 
 def _response(weasyprint: Any, url: str, path: Path) -> Any:
@@ -75,16 +74,9 @@ def _response(weasyprint: Any, url: str, path: Path) -> Any:
     The response is not named by its file: URL, since WeasyPrint 70 reads a raster image named by a file:
     URL again from its path (images.LazyLocalImage), past this fetcher and its scaling.
     """
-    body, kind = _allowed_bytes(path, url)
+    body, kind = assets.image_bytes(path)
     served = "leaflets-file:" + url.removeprefix("file:") if url.lower().startswith("file:") else url
     return weasyprint.urls.URLFetcherResponse(served, body=body, headers={"Content-Type": kind})
-
-
-def _allowed_bytes(path: Path, url: str) -> tuple[bytes, str]:
-    try:
-        return assets.image_bytes(path)
-    except ResourceRefused as exc:
-        raise _Refused(url, str(exc)) from None
 
 
 @dataclass
@@ -117,8 +109,8 @@ class PdfMaker:
                 )
                 for html in htmls
             ]
-        except _Refused as exc:
-            raise ResourceRefused(f"{name}: refused to load '{_shorten(exc.url)}': {exc.reason}") from None
+        except weasyprint.urls.FatalURLFetchingError as exc:
+            raise _refusal(name, exc) from None
         first = documents[0]
         combined = first if len(documents) == 1 else first.copy([p for d in documents for p in d.pages])
         try:
@@ -126,6 +118,14 @@ class PdfMaker:
         except StructureError as exc:
             raise StructureError(f"{name}: {exc}") from None
         return data, [len(d.pages) for d in documents]
+
+
+def _refusal(name: str, fatal: BaseException) -> ResourceRefused:
+    """Say in one line which URL stopped a render, and why (WeasyPrint raises its fatal error from ours)."""
+    cause = fatal.__cause__
+    if isinstance(cause, _Refused):
+        return ResourceRefused(f"{name}: refused to load '{_shorten(cause.url)}': {cause.reason}")
+    return ResourceRefused(f"{name}: could not load a resource: {fatal} ({type(cause).__name__}: {cause})")
 
 
 _TEXT = re.compile(r">([^<]+)<")

@@ -311,16 +311,8 @@ def _outcome(project: Project, o: Any) -> OutcomeView:
 # Gates on what reaches patients
 
 
-def gate_packets(
-    project: Project,
-    clinic: Clinic,
-    topics: list[str],
-    today: dt.date | None,
-    allow_draft: bool,
-    templates: Path | None = None,
-) -> None:
+def gate_packets(session: Session, topics: list[str], today: dt.date | None, allow_draft: bool) -> None:
     """Refuse packets of a topic past its next review, or of draft content unless `allow_draft`."""
-    session = Session.open(project, clinic, templates)
     overdue, drafts = [], []
     for topic in sorted(set(topics)):
         for document in DOCUMENTS:

@@ -18,15 +18,17 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from leaflets.build import clinic_logo_url, leaflet_ref, render_document
 from leaflets.check import check_project, document_grade, format_issue
-from leaflets.content import Project, choose_clinic, clinic_logo_path, load_project
-from leaflets.errors import ContentError, Issue, LeafletsError, UsageError, did_you_mean
-from leaflets.model import AUDIENCES, DOCUMENTS, PAPERS, Clinic
-from leaflets.render import make_environment
-from leaflets.select import DocumentSpec, select
+from leaflets.content import clinic_logo_path
+from leaflets.errors import ContentError, Issue, LeafletsError, UsageError
+from leaflets.model import AUDIENCES, DOCUMENTS, PAPERS
+from leaflets.session import Session, check_topics, open_session
+
+if TYPE_CHECKING:
+    from leaflets.pdf import PdfMaker
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +37,9 @@ Key = tuple[str, str, str]  # topic, document, audience
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The last good state of the content: rendered pages, grades and findings."""
+    """The last good state of the content: its session, rendered pages, grades and findings."""
 
-    project: Project
-    clinic: Clinic
+    session: Session
     html: dict[tuple[Key, bool], str]
     grades: dict[Key, float]
     findings: dict[str, tuple[Issue, ...]]
@@ -50,14 +51,14 @@ class Preview:
 
     root: Path
     topics: tuple[str, ...] = ()
-    clinic_file: Path | None = None
+    clinic_file: str | Path | None = None  # an id or a clinic file, as --clinic gives it
     templates: Path | None = None
     version: int = 0
     errors: list[str] = field(default_factory=list)
     good: Snapshot | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pdfs: dict[str, bytes] = field(default_factory=dict)
-    _maker: object | None = None
+    _maker: PdfMaker | None = None
     _pages: dict[tuple[Key, bool], tuple[str, str]] = field(default_factory=dict)
     renders: int = 0  # how many pages were rendered, so tests can see what a change rebuilt
 
@@ -90,17 +91,10 @@ class Preview:
         log.warning("content has errors: %d", len(lines))
 
     def _snapshot(self) -> Snapshot:
-        project = load_project(self.root, extra_clinic=self.clinic_file)
-        clinic = choose_clinic(project, self.clinic_file)
-        unknown = sorted(set(self.topics) - set(project.topics))
-        if unknown:
-            raise UsageError(
-                f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}"
-                f"{did_you_mean(unknown[0], project.topics)}"
-            )
-        topics = tuple(sorted(self.topics or project.topics))
-        env = make_environment(self.templates_dir)
-        shared = self._shared_inputs(project, clinic)
+        session = open_session(self.root, self.clinic_file, self.templates)
+        project = session.project
+        topics = check_topics(project, self.topics)
+        shared = self._shared_inputs(session)
         rendered: dict[tuple[Key, bool], str] = {}
         grades: dict[Key, float] = {}
         pages = {}
@@ -108,73 +102,57 @@ class Preview:
             for document in DOCUMENTS:
                 for audience in AUDIENCES:
                     key: Key = (topic, document, audience)
-                    inputs = self._inputs(project, clinic, key, shared)
+                    inputs = self._inputs(session, key, shared)
                     for large in (False, True):
                         previous = self._pages.get((key, large))
                         if previous and previous[0] == inputs:
                             page = previous[1]  # nothing it depends on changed
                         else:
-                            spec = DocumentSpec(topic, document, audience, clinic.paper, large)  # type: ignore[arg-type]
-                            page = self._render(project, env, clinic, spec, "screen")
+                            page = session.render(session.spec(topic, document, audience, large=large), "screen").html
                             self.renders += 1
                         rendered[(key, large)] = page
                         pages[(key, large)] = (inputs, page)
-                    spec = DocumentSpec(topic, document, audience, clinic.paper)  # type: ignore[arg-type]
-                    grades[key] = document_grade(project, select(project, spec, clinic)).grade
+                    grades[key] = document_grade(project, session.select(session.spec(topic, document, audience))).grade
         self._pages = pages
         no_build = self.root / ".no-build"  # the preview judges content; completeness is for real builds
         findings = {t: check_project(project, (t,), build_dir=no_build).issues for t in topics}
-        return Snapshot(project, clinic, rendered, grades, findings)
+        return Snapshot(session, rendered, grades, findings)
 
-    def _shared_inputs(self, project: Project, clinic: Clinic) -> str:
+    def _shared_inputs(self, session: Session) -> str:
         """Hash what every page depends on beyond what the resolver returns: templates, strings, logo, approvals."""
+        project = session.project
         digest = hashlib.sha256()
-        for folder in (self.templates_dir, project.content_dir / "approvals"):
+        for folder in (session.templates, project.content_dir / "approvals"):
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                 digest.update(path.as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
-        logo = clinic_logo_path(project, clinic)
+        logo = clinic_logo_path(project, session.clinic)
         if logo is not None and logo.is_file():
             digest.update(logo.read_bytes())
         digest.update(json.dumps(project.strings, sort_keys=True).encode())
         return digest.hexdigest()
 
-    def _inputs(self, project: Project, clinic: Clinic, key: Key, shared: str) -> str:
+    def _inputs(self, session: Session, key: Key, shared: str) -> str:
         """Hash what one document depends on (the resolver's digest), so a change re-renders only what it touches."""
-        topic, document, audience = key
-        spec = DocumentSpec(topic, document, audience, clinic.paper, clinic=clinic.id)  # type: ignore[arg-type]
-        parts = [shared, select(project, spec, clinic).digest()]
-        if document == "consent":  # it cites the leaflet code of the leaflet given to the patient or carer
-            parts.append(select(project, spec.leaflet(), clinic).digest())
+        spec = session.spec(*key)
+        parts = [shared, session.select(spec).digest()]
+        if spec.document == "consent":  # it cites the leaflet code of the leaflet given to the patient or carer
+            parts.append(session.select(spec.leaflet()).digest())
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-    def _render(self, project: Project, env, clinic: Clinic, spec: DocumentSpec, media: str) -> str:  # type: ignore[no-untyped-def]
-
-        roots = (self.templates_dir, project.content_dir)
-        logo_url = clinic_logo_url(project, clinic, roots, inline=media == "screen")
-        leaflet = None
-        if spec.document == "consent":
-            leaflet = leaflet_ref(project, env, spec, clinic, logo_url)
-        return render_document(project, env, spec, clinic, leaflet, logo_url, media).html
 
     def pdf(self, key: Key, paper: str, large: bool) -> bytes:
         """Make (or reuse) the PDF of one document from the last good content."""
-        from leaflets.pdf import PdfMaker
-
         snapshot = self.good
         if snapshot is None:
             raise LeafletsError("no good rendering yet")
-        spec = DocumentSpec(key[0], key[1], key[2], paper, large)  # type: ignore[arg-type]
-        env = make_environment(self.templates_dir)
-        page = self._render(snapshot.project, env, snapshot.clinic, spec, "print")
+        session = snapshot.session
+        page = session.render(session.spec(*key, paper=paper, large=large), "print").html
         digest = hashlib.sha256(page.encode("utf-8")).hexdigest()
         with self._lock:
             if digest in self._pdfs:
                 return self._pdfs[digest]
-            if self._maker is None:
-                self._maker = PdfMaker(
-                    roots=(self.templates_dir, snapshot.project.content_dir), base_url=self.templates_dir.as_uri() + "/"
-                )
-            data, _ = self._maker.make(page, f"{key[0]}/{key[1]}-{key[2]}")  # type: ignore[attr-defined]
+            if self._maker is None:  # one maker (and font configuration) for the preview's whole run
+                self._maker = session.maker
+            data, _ = self._maker.make(page, f"{key[0]}/{key[1]}-{key[2]}")
             self._pdfs = {digest: data, **{k: v for k, v in list(self._pdfs.items())[-40:]}}
             return data
 
@@ -291,7 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(200, "application/json", body)
             if len(parts) == 4 and parts[0] in ("doc", "html", "pdf"):
                 key = self._key(parts[1:])
-                paper = query.get("paper", self.state.good.clinic.paper if self.state.good else "letter")
+                paper = query.get("paper", self.state.good.session.clinic.paper if self.state.good else "letter")
                 large = query.get("large", "0")
                 if key is None or paper not in PAPERS or large not in ("0", "1"):
                     return self._not_found()

@@ -22,7 +22,7 @@ from leaflets.approval import (
     string_hashes,
 )
 from leaflets.content import Project, clinic_logo_path, load_project
-from leaflets.errors import ContentError, LeafletsError, UsageError
+from leaflets.errors import ContentError, LeafletsError, UsageError, did_you_mean
 from leaflets.model import Clinic
 from leaflets.render import LeafletRef, Rendered, fingerprint, html_to_text, make_environment, render_html
 from leaflets.select import DocumentSpec, Selection, select
@@ -39,6 +39,15 @@ DEFAULT_CLINIC = "example"
 def open_project(root: Path, extra_clinic: Path | None = None) -> Project:
     """Load and validate the project at `root` (every problem at once, or ContentError)."""
     return load_project(root, extra_clinic=extra_clinic)
+
+
+def open_session(root: Path, clinic: str | Path | None = None, templates: Path | None = None) -> Session:
+    """Load the project at `root` and open a session for one clinic (an id, a clinic file, or the default).
+
+    A clinic file outside the project is loaded with it, so every command takes the same `--clinic`.
+    """
+    project = open_project(root, extra_clinic=Path(clinic) if isinstance(clinic, Path) else None)
+    return Session.open(project, resolve_clinic(project, clinic), templates)
 
 
 def resolve_clinic(project: Project, clinic: str | Path | None) -> Clinic:
@@ -92,11 +101,18 @@ def _raise_broken(project: Project, path: Path | None) -> None:
 
 
 def check_topics(project: Project, topics: tuple[str, ...]) -> tuple[str, ...]:
-    """Return `topics` (every topic when empty), sorted; an unknown one is a usage error."""
-    unknown = sorted(set(topics) - set(project.topics))
+    """Return the topic ids `topics` names (any case; every topic when empty), sorted.
+
+    The one place `--topic` is validated: an unknown topic is a usage error, with a did-you-mean.
+    """
+    known = {t.casefold(): t for t in project.topics}
+    unknown = sorted(t for t in topics if t.casefold() not in known)
     if unknown:
-        raise UsageError(f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}")
-    return tuple(sorted(topics or project.topics))
+        raise UsageError(
+            f"--topic: expected one of {', '.join(sorted(project.topics))}, found {', '.join(unknown)}"
+            f"{did_you_mean(unknown[0], project.topics)}"
+        )
+    return tuple(sorted({known[t.casefold()] for t in topics} or project.topics))
 
 
 @dataclass
