@@ -141,3 +141,92 @@ def test_pdftext_on_a_file_that_is_not_a_pdf_is_one_line(tmp_path):
     assert result.output.splitlines() == [
         f"Error: {notes}: expected a PDF file, found a file that does not start with %PDF"
     ]
+
+
+# CLI plumbing: each command hands the library exactly what was given, and nothing for what was not,
+# so the defaults stay in the library's options (tested without rendering anything).
+
+
+def test_build_passes_only_the_options_given(monkeypatch, tmp_path):
+    import datetime as dt
+
+    import leaflets.build as build_module
+    from leaflets.build import BuildOptions, BuildReport
+
+    seen = []
+
+    def fake_build(root, options):  # type: ignore[no-untyped-def]
+        seen.append((root, options))
+        return BuildReport(tmp_path, (), tmp_path / "manifest.json", ())
+
+    monkeypatch.setattr(build_module, "build", fake_build)
+    run(
+        "build",
+        "--project",
+        str(tmp_path),
+        "--topic",
+        "t1",
+        "--paper",
+        "a4",
+        "--clinic",
+        "example",
+        "--today",
+        "2027-01-02",
+    )
+    [(root, options)] = seen
+    assert root == tmp_path
+    expected = BuildOptions(topics=("t1",), paper="a4", clinic="example", today=dt.date(2027, 1, 2))
+    assert options == expected
+    seen.clear()
+    run("build", "--project", str(tmp_path), "--today", "2027-01-02", "--clinic", str(tmp_path / "elsewhere.yaml"))
+    [(_, options)] = seen
+    assert options == BuildOptions(clinic=tmp_path / "elsewhere.yaml", today=dt.date(2027, 1, 2))
+
+
+def test_packets_and_serve_take_a_clinic_id_or_file(monkeypatch, tmp_path):
+    import leaflets.packets as packets_module
+    import leaflets.serve as serve_module
+
+    seen = []
+
+    def fake_packets(root, options, progress=None):  # type: ignore[no-untyped-def]
+        seen.append(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(packets_module, "make_packets", fake_packets)
+    patients = tmp_path / "p.csv"
+    patients.write_text("name\n")
+    for clinic, expected in (("example-uk", "example-uk"), (str(tmp_path / "c.yaml"), tmp_path / "c.yaml")):
+        CliRunner().invoke(
+            main, ["packets", "--patients", str(patients), "--out", str(tmp_path / "o"), "--clinic", clinic]
+        )
+        assert seen.pop().clinic == expected
+
+    class FakePreview:
+        def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(kwargs)
+            raise SystemExit(0)
+
+    monkeypatch.setattr(serve_module, "Preview", FakePreview)
+    CliRunner().invoke(main, ["serve", "--project", str(tmp_path), "--clinic", "example-uk", "--topic", "t1"])
+    assert seen.pop() == {"root": tmp_path.resolve(), "topics": ("t1",), "clinic_file": "example-uk"}
+
+
+def test_check_passes_only_the_options_given(monkeypatch, tmp_path):
+    import datetime as dt
+
+    import leaflets.check as check_module
+    from leaflets.check import CheckReport
+
+    seen = []
+
+    def fake_run_checks(root, topics=(), today=None, build_dir=None, require_approved=False):  # type: ignore[no-untyped-def]
+        seen.append((root, topics, today, build_dir, require_approved))
+        return CheckReport(())
+
+    monkeypatch.setattr(check_module, "run_checks", fake_run_checks)
+    result = CliRunner().invoke(main, ["check", "--project", str(tmp_path)])
+    assert result.exit_code == 0 and seen.pop() == (tmp_path, (), None, None, False)
+    args = ["check", "--project", str(tmp_path), "--topic", "t1", "--today", "2027-01-02", "--require-approved"]
+    CliRunner().invoke(main, [*args, "--build-dir", str(tmp_path / "b")])
+    assert seen.pop() == (tmp_path, ("t1",), dt.date(2027, 1, 2), tmp_path / "b", True)

@@ -296,7 +296,8 @@ def check(
     build_dir: Path | None,
     explain: bool,
 ) -> None:
-    """Run the quality gates: schema, provenance, readability, claims, numbers, balance, review, completeness.
+    """Run the quality gates (rules: schema, regions, safety, provenance, spelling, readability, plain,
+    consistency, claims, numbers, balance, review, approval, completeness, length) over every clinic.
 
     One line per finding: FILE:LINE: SEVERITY: RULE: WHERE: MESSAGE. Errors exit 1; warnings exit 0
     unless --strict; notes (such as draft status) never fail the run unless --require-approved.
