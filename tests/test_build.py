@@ -67,20 +67,23 @@ def test_text_and_html_are_the_same_document(default_build, root):
     assert "file:" not in html
 
 
-def test_same_input_gives_same_bytes_in_separate_processes(tmp_path, root):
+def test_same_input_gives_same_bytes_in_separate_processes_whatever_the_worker_count(tmp_path, root):
+    """Two worker processes, one, and none (a one-core machine: PDFs made in the main process)."""
     script = (
-        "import sys; from pathlib import Path; from leaflets.build import BuildOptions, build;"
+        "import os, sys; from pathlib import Path; from leaflets.build import BuildOptions, build;"
+        "cores = int(sys.argv[3]); os.cpu_count = (lambda: 1) if cores == 0 else os.cpu_count;"
         "build(Path(sys.argv[1]), BuildOptions(out=Path(sys.argv[2]), topics=('esketamine-nasal-spray',),"
-        " audiences=('patient',), clinic='example', large_print=False, formats=('pdf', 'txt', 'html')))"
+        " audiences=('patient',), clinic='example', large_print=False, formats=('pdf', 'txt', 'html'),"
+        " jobs=cores or None))"
     )
-    for run in ("one", "two"):
-        subprocess.run([sys.executable, "-c", script, str(root), str(tmp_path / run)], check=True)
+    runs = {"two": 2, "one": 1, "none": 0}
+    for run, workers in runs.items():
+        subprocess.run([sys.executable, "-c", script, str(root), str(tmp_path / run), str(workers)], check=True)
     one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
     assert len(one) == 7  # 2 documents x 3 formats + manifest
     for rel in one:
-        first = hashlib.sha256((tmp_path / "one" / rel).read_bytes()).hexdigest()
-        second = hashlib.sha256((tmp_path / "two" / rel).read_bytes()).hexdigest()
-        assert first == second, rel
+        digests = {run: hashlib.sha256((tmp_path / run / rel).read_bytes()).hexdigest() for run in runs}
+        assert len(set(digests.values())) == 1, (rel, digests)
 
 
 def test_pdf_dates_come_from_content_not_the_clock(default_build, root):
@@ -240,3 +243,30 @@ def test_build_and_check_agree_on_what_each_document_prints(tmp_path, root):
         ids = {key.split("@")[0] for key in doc.statements}
         assert ids == explained[f"{spec.clinic}/{spec.topic}/{spec.document}-{spec.audience}"], spec.name
         assert doc.statements == resolve(project, spec, project.clinics[spec.clinic]).statement_keys
+
+
+def test_a_weasyprint_warning_during_a_build_is_shown(project_copy, tmp_path):
+    """PDFs are made in worker processes; what WeasyPrint says there still reaches the user's terminal."""
+    css = project_copy / "templates" / "assets" / "document.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\np { colr: red; }\n", encoding="utf-8")
+    args = ["--project", str(project_copy), "--out", str(tmp_path / "o"), "--clinic", "example", "--topic"]
+    args += ["ketamine-infusion", "--document", "leaflet", "--audience", "patient", "--standard-print"]
+    result = subprocess.run(
+        [sys.executable, "-m", "leaflets", "build", *args], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARNING: Ignored `colr: red`" in result.stderr, result.stderr
+
+
+def test_a_refused_resource_in_every_document_stops_the_build_without_hanging(project_copy, tmp_path):
+    """Workers still holding queued documents are stopped; the process exits at once with one line."""
+    template = project_copy / "templates" / "base.html.j2"
+    text = template.read_text(encoding="utf-8")
+    template.write_text(text.replace("<body", '<body><img src="http://127.0.0.1:9/x.png" alt="x"', 1), encoding="utf-8")
+    args = [sys.executable, "-m", "leaflets", "build", "--project", str(project_copy), "--out", str(tmp_path / "o")]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "refused to load 'http://127.0.0.1:9/x.png'" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "o").rglob("*.pdf"))

@@ -10,8 +10,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +22,7 @@ from leaflets.output import MANIFEST, prepare_output, read_manifest, write_atomi
 from leaflets.render import Rendered, fingerprint
 from leaflets.select import DocumentSpec
 from leaflets.session import Session, check_topics, open_project, resolve_clinic
+from leaflets.workers import PdfWorkers, pdf_workers, worker_count
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +118,13 @@ class BuildReport:
 def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
     """Build what `options` asks for from the project at `root`; raise ContentError after writing the rest."""
     options = options or BuildOptions()
+    # PDF worker processes (one already started by the CLI, or none yet) import WeasyPrint while this
+    # process loads the content and renders the HTML; each document goes to them as its HTML is ready.
+    with pdf_workers() as workers:
+        return _build(root, options, workers)
+
+
+def _build(root: Path, options: BuildOptions, workers: PdfWorkers) -> BuildReport:
     extra = Path(options.clinic) if isinstance(options.clinic, Path) else None
     project = open_project(root, extra_clinic=extra)
     topics = check_topics(project, options.topics)
@@ -126,7 +132,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
     out = prepare_output(options.out or project.root / "output")
     previous = read_manifest(out)
     tools = _tool_versions()
-    jobs: list[_Job] = []
+    stale: list[tuple[Session, DocumentSpec, str]] = []
     kept: list[BuiltDocument] = []
     for clinic in clinics:
         session = Session.open(project, clinic, options.templates)
@@ -136,21 +142,34 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
             issues.extend(gaps)
             if not gaps:
                 ready.append(topic)
-        templates_hash = _folder_hash(session.templates)
-        static = _static_inputs(session, templates_hash + tools, options.formats)
+        shared = _folder_hash(session.templates) + tools
+        static = _static_inputs(session, shared, options.formats)
         for spec in plan(clinic, options, ready):
             quick = _quick_key(session, spec, static)
             old = previous.get(spec.name)
             if old and old.get("quick") == quick and _files_intact(out, old, options.formats):
                 kept.append(_from_entry(out, spec, old))
-                continue
-            try:
-                jobs.append(_prepare(session, spec, options.formats, out, previous, templates_hash + tools, quick))
-            except ContentError as exc:
-                issues.extend(exc.issues)
+            else:
+                stale.append((session, spec, quick))
+    pdfs = len(stale) if "pdf" in options.formats else 0
+    workers.grow(min(pdfs, worker_count(options.jobs)))
+    if not pdfs:
+        workers.stop()  # nothing to make: a rebuild with no change does not wait for WeasyPrint
+    jobs: list[_Job] = []
+    for session, spec, quick in stale:
+        try:
+            shared = _folder_hash(session.templates) + tools
+            job = _prepare(session, spec, options.formats, out, previous, shared, quick)
+        except ContentError as exc:
+            issues.extend(exc.issues)
+            continue
+        jobs.append(job)
+        if workers.active and _needs_pdf(job) and not _overdue(job, options.today):
+            workers.submit(spec.name, (session.roots, session.templates, job.rendered.html, spec.name))
     jobs = _review_gate(jobs, options.today, issues)
+    made = _make_pdfs(jobs, workers)
     kept = _kept_gate(kept, options.today, project, issues)
-    built = sorted(kept + _make_pdfs(jobs, options.jobs), key=lambda d: (d.spec.clinic, plan_order(d.spec)))
+    built = sorted(kept + made, key=lambda d: (d.spec.clinic, plan_order(d.spec)))
     for doc in built:
         log.info("%s %s", "unchanged" if doc.skipped else "built", doc.spec.name)
     entries = _kept_entries(previous, out, {d.spec.name for d in built})
@@ -167,7 +186,8 @@ def _review_gate(jobs: list[_Job], today: dt.date | None, issues: list[Issue]) -
     overdue = set()
     for job in jobs:
         mark = job.rendered.review
-        if today is not None and mark is not None and mark.next_review < today:
+        if _overdue(job, today):
+            assert mark is not None
             project, topic = job.session.project, job.rendered.spec.topic
             place = project.topic_places[topic]
             issues.append(
@@ -347,35 +367,23 @@ def _files_intact(out: Path, entry: dict[str, Any], formats: tuple[Format, ...])
     return True
 
 
-def _make_pdfs(jobs: list[_Job], workers: int | None) -> list[BuiltDocument]:
-    """Make every changed document's PDF, spread over the machine's cores; write each as it comes."""
-    todo = [j for j in jobs if j.unchanged is None and "pdf" in j.formats]
-    pdfs: dict[str, tuple[bytes, int]] = {}
-    count = min(len(todo), workers or os.cpu_count() or 1)
-    if count > 1:
-        with ProcessPoolExecutor(max_workers=count) as pool:
-            args = [(j.session.roots, j.session.templates, j.rendered.html, j.rendered.spec.name) for j in todo]
-            for job, result in zip(todo, pool.map(_pdf_in_worker, args, chunksize=1), strict=True):
-                pdfs[job.rendered.spec.name] = result
-    else:
-        for job in todo:
-            pdfs[job.rendered.spec.name] = job.session.maker.make(job.rendered.html, job.rendered.spec.name)
+def _needs_pdf(job: _Job) -> bool:
+    return job.unchanged is None and "pdf" in job.formats
+
+
+def _overdue(job: _Job, today: dt.date | None) -> bool:
+    mark = job.rendered.review
+    return today is not None and mark is not None and mark.next_review < today
+
+
+def _make_pdfs(jobs: list[_Job], workers: PdfWorkers) -> list[BuiltDocument]:
+    """Collect the PDFs the workers made (or make them here when there are none); write each document."""
+    pdfs = dict(workers.collect()) if workers.active else {}
+    for job in jobs:
+        name = job.rendered.spec.name
+        if _needs_pdf(job) and name not in pdfs:
+            pdfs[name] = job.session.maker.make(job.rendered.html, name)
     return [_write(job, pdfs.get(job.rendered.spec.name)) for job in jobs]
-
-
-_WORKER_MAKERS: dict[tuple[Any, ...], Any] = {}
-
-
-def _pdf_in_worker(args: tuple[tuple[Path, ...], Path, str, str]) -> tuple[bytes, int]:
-    """Make one PDF in a worker process, reusing that process's maker (and its font configuration)."""
-    roots, templates, html, name = args
-    key = (roots, templates)
-    if key not in _WORKER_MAKERS:
-        from leaflets.pdf import PdfMaker
-
-        _WORKER_MAKERS[key] = PdfMaker(roots=roots, base_url=templates.as_uri() + "/")
-    result: tuple[bytes, int] = _WORKER_MAKERS[key].make(html, name)
-    return result
 
 
 def _write(job: _Job, pdf: tuple[bytes, int] | None) -> BuiltDocument:

@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from leaflets import __version__
+from leaflets.choices import AUDIENCES, DOCUMENTS, FORMATS, PAPERS
 from leaflets.errors import ContentError, LeafletsError, UsageError
-from leaflets.model import AUDIENCES, DOCUMENTS, FORMATS, PAPERS
 
 log = logging.getLogger("leaflets")
 
@@ -176,6 +176,10 @@ def build(
     today: object,
 ) -> None:
     """Build every edition (clinic x paper x print size) into OUT/<clinic>/<topic>/<document>-<audience>-<paper>[-large].<format>."""
+    from leaflets import workers
+
+    # First: they import WeasyPrint while the library loads and renders (build() takes them over).
+    workers.prestart(jobs, project, out or project / "output")
     from leaflets.build import BuildOptions
     from leaflets.build import build as run_build
 

@@ -78,7 +78,8 @@ class _Builder:
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:str" and node.style is None:
+        # A plain scalar (style None, or "" from libyaml) that YAML read as something other than text.
+        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:str" and not node.style:
             self.doc.written[loc] = node.value
         return self.constructor.construct_object(node, deep=True)
 
@@ -115,7 +116,7 @@ def read_yaml(path: Path, root: Path | None = None) -> YamlDoc:
     if text is None:
         return doc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.YAMLError as exc:
         doc.issues.append(_yaml_issue(doc, exc))
         return doc
@@ -136,6 +137,21 @@ def read_yaml(path: Path, root: Path | None = None) -> YamlDoc:
     except yaml.YAMLError as exc:
         doc.issues.append(_yaml_issue(doc, exc))
     return doc
+
+
+#: libyaml's parser where PyYAML was built with it (about 10x faster); the same safe resolver either way.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """Parse `text` into nodes with their lines; a broken file is parsed again by the pure-Python
+    parser, whose error carries the text around the problem (so a tab can be told apart)."""
+    try:
+        return yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _read_text(doc: YamlDoc) -> str | None:

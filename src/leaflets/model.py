@@ -16,15 +16,9 @@ from pydantic import (
     model_validator,
 )
 
-Audience = Literal["patient", "caregiver", "clinician"]
-DocumentKind = Literal["leaflet", "consent"]
-Paper = Literal["a4", "letter"]
-Format = Literal["pdf", "html", "txt"]
+from leaflets.choices import AUDIENCES, DOCUMENTS, FORMATS, PAPERS, Audience, DocumentKind, Format, Paper
 
-AUDIENCES: tuple[Audience, ...] = ("patient", "caregiver", "clinician")
-DOCUMENTS: tuple[DocumentKind, ...] = ("leaflet", "consent")
-PAPERS: tuple[Paper, ...] = ("a4", "letter")
-FORMATS: tuple[Format, ...] = ("pdf", "html", "txt")
+__all__ = ["AUDIENCES", "DOCUMENTS", "FORMATS", "PAPERS", "Audience", "DocumentKind", "Format", "Paper"]
 
 #: Where a statement sits; each document's template lays these out in its own order.
 Section = Literal[

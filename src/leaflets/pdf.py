@@ -26,6 +26,17 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
+#: A font configuration made ahead of time by `warm_up`, for the first PdfMaker of this process.
+_WARM_FONTS: list[Any] = []
+
+
+def warm_up() -> None:
+    """Import WeasyPrint and load the fonts now (a worker process does this while its HTML is rendered)."""
+    weasyprint = _weasyprint()
+    if not _WARM_FONTS:
+        _WARM_FONTS.append(weasyprint.text.fonts.FontConfiguration())
+
+
 class _Refused(Exception):
     """A URL the fetcher will not serve.
 
@@ -97,7 +108,7 @@ class PdfMaker:
         """Render several documents into one tagged PDF, each keeping its own page numbers."""
         weasyprint = _weasyprint()
         if self._font_config is None:
-            self._font_config = weasyprint.text.fonts.FontConfiguration()
+            self._font_config = _WARM_FONTS.pop() if _WARM_FONTS else weasyprint.text.fonts.FontConfiguration()
             self._fetcher = make_fetcher(self.roots)
         htmls = [keep_words_whole(html) for html in htmls]
         digest = hashlib.sha256("\0".join(htmls).encode("utf-8")).hexdigest()[:32]

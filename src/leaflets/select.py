@@ -7,10 +7,10 @@ they can never disagree about what a document says.
 from __future__ import annotations
 
 import hashlib
-from decimal import ROUND_HALF_UP, Decimal
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from leaflets.content import Project, region_gaps, statement_key
 from leaflets.errors import Issue
