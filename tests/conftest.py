@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
@@ -10,8 +11,11 @@ import pytest
 
 from leaflets.build import BuildOptions, BuildReport, build
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "tests" / "golden"
+REPO = Path(__file__).resolve().parent.parent
+#: The project the content tests read: this repository's, or (LEAFLETS_TEST_PROJECT) a copy after
+#: content work, to show that the behaviour tests derive what they expect from the content.
+ROOT = Path(os.environ.get("LEAFLETS_TEST_PROJECT") or REPO).resolve()
+GOLDEN = REPO / "tests" / "golden"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -22,7 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-PROJECTS = ROOT / "tests" / "projects"
+PROJECTS = REPO / "tests" / "projects"
 TINY = PROJECTS / "tiny"
 
 

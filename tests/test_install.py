@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import REPO as ROOT
 
 LIBS = ["libpango-1.0.so.0", "libpangoft2-1.0.so.0", "libharfbuzz-subset.so.0", "libfontconfig.so.1"]
 TOOLS = ("bash", "dirname", "find", "grep", "id", "tr", "cat")

@@ -582,7 +582,9 @@ def check_sources(project: Project, topics: tuple[str, ...]) -> list[Issue]:
                 problem = _off_topic(project, source, topic)
                 if problem:
                     where = f"correction {c.id} ({topic})"
-                    issues.append(Issue("content/corrections.yaml", 0, where, problem, "error", "provenance"))
+                    pattern = rf"-?\s*id:\s*['\"]?{re.escape(c.id)}['\"]?"
+                    line = _line_of(project.content_dir / "corrections.yaml", pattern)
+                    issues.append(Issue("content/corrections.yaml", line, where, problem, "error", "provenance"))
     return _unique(issues)
 
 

@@ -163,13 +163,23 @@ def _resolve(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
         sections=frozen,
         references=_cited(project, chosen, outcomes),
         outcomes=outcomes,
-        corrections=tuple(c for c in project.corrections if ids & set(c.statements)),
+        corrections=tuple(c for c in project.corrections if ids & set(c.statements) and _about(project, c, spec.topic)),
         problems=(
             *_urgent_help_gaps(project, spec, region, frozen.get("urgent-help", ())),
             *region_gaps(project, spec.topic, region.id),
             *_own_harms_gap(project, spec, frozen, outcomes),
         ),
     )
+
+
+def _about(project: Project, correction: Correction, topic: str) -> bool:
+    """Say whether a correction concerns `topic`: it corrects an article about it (or a general one).
+
+    A correction names the statements that say what is right instead; a general one (the crisis lines)
+    does not carry an article about ketamine into another topic's record.
+    """
+    seed = project.seeds.get(correction.seed)
+    return seed is None or seed.seed.scope(topic, project.families)  # an unknown seed: the schema rule says
 
 
 _HARM_SECTIONS = ("risks-day", "risks-long", "risks-rare")
