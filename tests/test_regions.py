@@ -20,6 +20,9 @@ from leaflets.errors import ContentError
 from pdfread import catalog, text
 
 US_ONLY = ("FDA", "REMS", "Schedule III", "988", "911", "insurance", "Food and Drug Administration")
+#: The US label's fixed monitoring time; the UK SmPC says until clinically stable (finding C3).
+#: ("No food for at least 2 hours before" is in both labels, so only the monitoring wordings are listed.)
+US_MONITORING = (r"at least 2 hours at the clinic", r"at least 2 hours' monitoring", r"stay at least 2 hours")
 UK_ONLY = ("NICE", "116 123", "999", "Class B", "Samaritans", "NHS")
 BRITISH_IDIOM = ("got better", "drip", "dummy", "pass urine", "feeling sick", "being sick", "anaesthesia")
 
@@ -43,6 +46,8 @@ def test_uk_documents_say_nothing_only_true_in_the_us(default_build, root):
         words = _reader_text(doc.files["pdf"].path)
         for phrase in US_ONLY:
             assert not re.search(rf"\b{re.escape(phrase)}\b", words), (doc.spec.name, phrase)
+        for wording in US_MONITORING:
+            assert not re.search(wording, words, re.IGNORECASE), (doc.spec.name, wording)
         assert catalog(doc.files["pdf"].path)["/Lang"] == "en-GB", doc.spec.name
 
 

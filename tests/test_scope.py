@@ -338,3 +338,28 @@ def test_new_topic_refuses_an_existing_or_bad_id_in_one_line(ect_copy, topic_id,
     assert result.exit_code == code
     assert result.output.strip() == message
     assert sorted(p.relative_to(ect_copy) for p in ect_copy.rglob("*")) == before
+
+
+def test_ketamine_documents_never_point_to_the_sprays_figures(root):
+    """Finding M7: a family statement told ketamine readers to 'see the numbers for the spray with no
+    medicine', numbers only the esketamine documents show. Each option's text is now the topic's own."""
+    project = load_project(root)
+    for clinic in project.clinics.values():
+        for document in DOCUMENTS:
+            for audience in AUDIENCES:
+                spec = DocumentSpec("ketamine-infusion", document, audience, clinic.paper, clinic=clinic.id)
+                for item in select(project, spec, clinic).items:
+                    assert not re.search(r"spray with no medicine|placebo spray", item.text, re.IGNORECASE), (
+                        spec,
+                        item.id,
+                    )
+
+
+def test_the_spray_on_its_own_is_described_where_it_is_offered(root):
+    """Finding C2 / issue 13: where esketamine may be given on its own (the US label), the consent record
+    says a study tested it so; in the UK, where that is off-licence, it does not."""
+    project = load_project(root)
+    for clinic in project.clinics.values():
+        spec = DocumentSpec("esketamine-nasal-spray", "consent", "patient", clinic.paper, clinic=clinic.id)
+        ids = {item.id for item in select(project, spec, clinic).items}
+        assert ("benefit-esketamine-alone" in ids) == (clinic.region == "US"), (clinic.id, clinic.region)
