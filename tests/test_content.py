@@ -86,39 +86,47 @@ def test_patient_and_caregiver_documents_contain_no_corrected_claim(default_buil
 
 
 def test_consent_covers_every_safety_fact(default_build, root):
-    """Content test: every STANDARDS safety fact is in each patient consent record, in its region's words."""
+    """Content test: each patient consent record carries its region's urgent lines, and a record of the
+    ketamine family (content/families.yaml) every STANDARDS safety fact of ketamine and esketamine, in
+    its region's words."""
     project = load_project(root)
+    family = set(project.families["nmda-antagonists"])
+    assert {"esketamine-nasal-spray", "ketamine-infusion"} <= family
+    checked = set()
     for doc in default_build.documents:
         if (doc.spec.document, doc.spec.audience, doc.spec.large_print) != ("consent", "patient", False):
             continue
         topic = doc.spec.topic
         region = project.regions[project.clinics[doc.spec.clinic].region]
         words = text(doc.files["pdf"].path).lower()
-        stay = "at least 2 hours" if (topic, region.id) == ("esketamine-nasal-spray", "US") else "until staff say"
-        facts = {
-            "monitoring": stay,
-            "blood pressure": "blood pressure",
-            "driving": "do not drive or use machines until the next day",
-            "transport": "someone else must take you home",
-            "who must not": "bleeding in the brain",
-            "pregnancy": "may harm an unborn baby",
-            "breastfeeding": "breastfeeding is not recommended",
-            "dependence": "dependence",
-            "bladder": "bladder",
-            "memory": "memory and thinking",
-            "breathing": "slow or shallow breathing",
-            "alcohol": "alcohol",
-            "controlled": "controlled substances" if region.id == "US" else "controlled drugs",
-            "suicide": "has not been shown to prevent suicide",
-            **{f"urgent line {n}": n for n in region.urgent_lines},
-        }
+        facts = {f"urgent line {n}": n for n in region.urgent_lines}
+        if topic in family:
+            stay = "at least 2 hours" if (topic, region.id) == ("esketamine-nasal-spray", "US") else "until staff say"
+            facts |= {
+                "monitoring": stay,
+                "blood pressure": "blood pressure",
+                "driving": "do not drive or use machines until the next day",
+                "transport": "someone else must take you home",
+                "who must not": "bleeding in the brain",
+                "pregnancy": "may harm an unborn baby",
+                "breastfeeding": "breastfeeding is not recommended",
+                "dependence": "dependence",
+                "bladder": "bladder",
+                "memory": "memory and thinking",
+                "breathing": "slow or shallow breathing",
+                "alcohol": "alcohol",
+                "controlled": "controlled substances" if region.id == "US" else "controlled drugs",
+                "suicide": "has not been shown to prevent suicide",
+            }
+            checked.add(topic)
         missing = [name for name, phrase in facts.items() if phrase.lower() not in words]
         assert missing == [], (doc.spec.name, missing)
         if topic == "esketamine-nasal-spray":
             assert ("rems" in words) == (region.id == "US"), doc.spec.name
             assert "under 25" in words, doc.spec.name
-        else:
+        elif topic == "ketamine-infusion":
             assert "off-label" in words and ("not fda-approved" in words or "not licensed" in words), doc.spec.name
+    assert checked == family
 
 
 def test_uk_clinic_gets_uk_crisis_lines(root):
@@ -130,7 +138,9 @@ def test_uk_clinic_gets_uk_crisis_lines(root):
 
 
 def test_patient_text_reads_at_grade_8_or_lower(root):
-    from leaflets.check import document_grade
+    """Every patient and carer document's prose, scored whole: at least one sentence for each statement
+    it prints (a short topic has fewer sentences than a long one; none may go unscored)."""
+    from leaflets.check import document_grade, prose_items
 
     project = load_project(root)
     for topic in project.topics:
@@ -138,8 +148,9 @@ def test_patient_text_reads_at_grade_8_or_lower(root):
             for document in ("leaflet", "consent"):
                 for clinic in project.clinics.values():
                     spec = DocumentSpec(topic, document, audience, clinic.edition_papers[0], clinic=clinic.id)
-                    result = document_grade(project, select(project, spec, clinic))
-                    assert result.sentences >= 30
+                    sel = select(project, spec, clinic)
+                    result = document_grade(project, sel)
+                    assert result.sentences >= len(prose_items(sel)) > 0, (spec, result.sentences)
                     assert result.grade <= 8, (clinic.id, topic, audience, document, result.grade, result.worst[:2])
 
 
