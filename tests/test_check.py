@@ -151,14 +151,27 @@ def test_balance_needs_harms(project_copy):
 
 @pytest.mark.parametrize("days_after, severity, fragment", [(10, "error", "days overdue"), (-19, "warning", "review due in 19 days")])
 def test_review_dates(root, days_after, severity, fragment):
+    """Counted from the first review date; every topic is then overdue (an error), due within 30 days
+    (a warning) or neither, by its own date."""
     from leaflets.content import load_project
 
     project = load_project(root)
     review = min(t.next_review for t in project.topics.values())
     today = review + dt.timedelta(days=days_after)
-    issues = [i for i in findings(root, "review", today=today) if i.where == "next_review"]
-    due = [t for t in project.topics.values() if t.next_review == review]
-    assert len(issues) == len(due) and all(i.severity == severity and fragment in i.message for i in issues)
+    issues = {i.path: i for i in findings(root, "review", today=today) if i.where == "next_review"}
+    expected = {}
+    for topic in project.topics.values():
+        days = (topic.next_review - today).days
+        path = project.topic_places[topic.id].path
+        if topic.next_review == review:
+            expected[path] = (severity, fragment)
+        elif days < 0:
+            expected[path] = ("error", f"({-days} days overdue)")
+        elif days <= 30:
+            expected[path] = ("warning", f"review due in {days} days")
+    assert set(issues) == set(expected), (sorted(issues), sorted(expected))
+    for path, (want, words) in expected.items():
+        assert issues[path].severity == want and words in issues[path].message, (path, issues[path])
 
 
 def _make_first_topic_draft(project: Path) -> str:

@@ -121,6 +121,8 @@ def test_a_string_the_documents_print_is_approved_too(project_copy):
 
 
 def test_approve_refuses_while_check_has_errors(project_copy):
+    approvals = project_copy / "content" / "approvals"
+    before = {p.name: p.read_bytes() for p in approvals.glob("*")} if approvals.is_dir() else {}
     claims = load_project(project_copy).claims
     phrase = next(c.phrase for c in claims if "*" not in c.phrase)
     _edit_patient_text(project_copy, "key-may-help")
@@ -134,7 +136,9 @@ def test_approve_refuses_while_check_has_errors(project_copy):
         f"Error: {TOPIC} ({REGION}): expected no errors from `leaflets check"
     )
     assert "claims" in lines[0] and "Traceback" not in result.output
-    assert not (project_copy / "content" / "approvals").exists()
+    assert not approval_path(load_project(project_copy), TOPIC, REGION).exists()
+    after = {p.name: p.read_bytes() for p in approvals.glob("*")} if approvals.is_dir() else {}
+    assert after == before, "approvals other than this one are left as they were"
 
 
 def test_reviewer_needs_a_role_and_region_must_exist(project_copy):
