@@ -124,16 +124,24 @@ def test_a_tiny_second_project_builds_without_code_changes(tmp_path, root):
     assert leaflet.name == "leaflet-patient-a4.pdf"
 
 
-def test_manifest_lists_every_document_sorted(default_build):
+def test_manifest_lists_every_document_sorted(default_build, root):
+    """Each entry's review status follows content/approvals/: draft where its topic has no approval for
+    the clinic's region, approved (or changed since review) where it has one."""
     import json
 
+    from leaflets.approval import approval_path
+
+    project = load_project(root)
     manifest = json.loads(default_build.manifest.read_text(encoding="utf-8"))
     ids = [entry["id"] for entry in manifest["documents"]]
     assert ids == sorted(ids) and len(ids) == len(default_build.documents)
     entry = manifest["documents"][0]
     pdf = default_build.out / entry["files"]["pdf"]["path"]
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == entry["files"]["pdf"]["sha256"]
-    assert entry["review_status"] == "draft"
+    for entry in manifest["documents"]:
+        region = project.clinics[entry["clinic"]].region
+        approved = approval_path(project, entry["topic"], region).is_file()
+        assert entry["review_status"] in ({"approved", "changed"} if approved else {"draft"}), entry["id"]
 
 
 @pytest.mark.parametrize(
