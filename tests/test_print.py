@@ -36,7 +36,7 @@ def test_every_page_carries_version_dates_page_x_of_y_and_review_status(default_
         published = f"{topic.published.day} {months[topic.published.month]} {topic.published.year}"
         pages = page_texts(doc.files["pdf"].path)
         draft = project.string("draft-mark", doc.spec.audience, region)
-        reviewed = project.string("approved-by", doc.spec.audience, region)
+        reviewed = project.string("reviewed-mark", doc.spec.audience, region)
         for number, words in enumerate(pages, start=1):
             assert f"Version {topic.version}" in words, (doc.spec, number)
             assert f"Published {published}" in words

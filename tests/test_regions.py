@@ -129,8 +129,20 @@ def test_a_clinic_region_the_content_does_not_define_is_refused(project_copy, tm
     path.write_text(path.read_text(encoding="utf-8").replace("region: UK", f"region: {region}"), encoding="utf-8")
     result = CliRunner().invoke(
         main,
-        ["build", "--project", str(project_copy), "--out", str(tmp_path / "out"), "--topic", "ketamine-infusion",
-         "--audience", "patient", "--standard-print", "--format", "txt"],
+        [
+            "build",
+            "--project",
+            str(project_copy),
+            "--out",
+            str(tmp_path / "out"),
+            "--topic",
+            "ketamine-infusion",
+            "--audience",
+            "patient",
+            "--standard-print",
+            "--format",
+            "txt",
+        ],
     )
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
@@ -149,7 +161,9 @@ def test_clinic_by_id_or_by_file_outside_the_project(project_copy, tmp_path):
     shutil.copy(project_copy / "content" / "clinics" / "example-logo.svg", elsewhere / "example-logo.svg")
     text_ = (elsewhere / "ours.yaml").read_text(encoding="utf-8").replace("id: example-uk", "id: ours")
     (elsewhere / "ours.yaml").write_text(text_, encoding="utf-8")
-    report = build(project_copy, BuildOptions(out=tmp_path / "a", clinic=elsewhere / "ours.yaml", **_one_topic(project_copy)))
+    report = build(
+        project_copy, BuildOptions(out=tmp_path / "a", clinic=elsewhere / "ours.yaml", **_one_topic(project_copy))
+    )
     assert {d.spec.clinic for d in report.documents} == {"ours"}
     report = build(project_copy, BuildOptions(out=tmp_path / "b", clinic="example-uk", **_one_topic(project_copy)))
     assert {d.spec.clinic for d in report.documents} == {"example-uk"}
@@ -175,11 +189,18 @@ def test_a_change_that_touches_only_the_uk_is_seen_by_diff(project_copy, tmp_pat
     """Tried as a new user would in 0.1: a wrong Samaritans number was reported 'unchanged'."""
     from leaflets.diff import compare
 
-    options = {"topics": ("ketamine-infusion",), "audiences": ("patient",), "documents": ("leaflet",), "large_print": False}
+    options = {
+        "topics": ("ketamine-infusion",),
+        "audiences": ("patient",),
+        "documents": ("leaflet",),
+        "large_print": False,
+    }
     old = build(project_copy, BuildOptions(out=tmp_path / "old", formats=("pdf", "txt"), **options)).out
     path = project_copy / "content" / "statements" / "choices.yaml"
     body = path.read_text(encoding="utf-8")
-    path.write_text(body.replace("Call Samaritans free on 116 123", "Call Samaritans free on 116 123 (free)", 1), encoding="utf-8")
+    path.write_text(
+        body.replace("Call Samaritans free on 116 123", "Call Samaritans free on 116 123 (free)", 1), encoding="utf-8"
+    )
     new = build(project_copy, BuildOptions(out=tmp_path / "new", formats=("pdf", "txt"), **options)).out
     report = compare(old, new)
     assert [d.name for d in report.with_status("changed")] == ["example-uk/ketamine-infusion/leaflet-patient-a4"]
@@ -227,3 +248,16 @@ def test_a_patient_document_without_its_own_harms_is_not_written(tmp_path, root)
         build(project, BuildOptions(out=tmp_path / "out", templates=root / "templates", large_print=False))
     written = {p.name for p in (tmp_path / "out").rglob("*.pdf")}
     assert written and all("clinician" in name for name in written), written
+
+
+def test_uk_esketamine_documents_name_the_smpc_contraindication_of_a_recent_heart_attack(default_build, root):
+    """The UK SmPC (4.3) adds a recent (within 6 weeks) cardiovascular event, including a heart attack,
+    to the contraindications; the US label does not list it."""
+    for region, wanted in (("UK", True), ("US", False)):
+        for doc in _editions(default_build, region, root):
+            if doc.spec.topic != "esketamine-nasal-spray" or doc.spec.audience != "patient":
+                continue
+            words = _reader_text(doc.files["pdf"].path)
+            assert (re.search(r"heart attack.{0,80}6 weeks|6 weeks of a heart attack", words) is not None) == wanted, (
+                doc.spec.name
+            )

@@ -24,6 +24,7 @@ from leaflets.select import DocumentSpec, select
 
 TOPIC, REGION, CLINIC = "ketamine-infusion", "US", "example"
 REVIEWED = "Clinically reviewed by Dr A. Example on 1 December 2026"
+MARK = "Clinically reviewed"  # the running header's mark (strings: reviewed-mark)
 DRAFT = "Draft - not yet clinically reviewed"
 
 
@@ -70,7 +71,9 @@ def test_approve_build_edit_and_reapprove(project_copy):
     for entry in entries.values():
         assert entry["review_status"] == "approved"
         pages = page_texts(_pdf(project_copy, "one", entry))
-        assert all(REVIEWED in words and "Draft" not in words for words in pages), entry["id"]
+        # Page 1 says who reviewed it and when; every page's running header carries the short mark.
+        assert REVIEWED in pages[0], entry["id"]
+        assert all(MARK in words and "Draft" not in words for words in pages), entry["id"]
 
     # One statement the consent record prints and the leaflet does not: edit it.
     consent, leaflet = (next(e for e in entries.values() if e["document"] == d) for d in ("consent", "leaflet"))
@@ -81,10 +84,12 @@ def test_approve_build_edit_and_reapprove(project_copy):
         pages = page_texts(_pdf(project_copy, "one", entry))
         if key in entry["statements"]:
             assert entry["review_status"] == "changed"
-            assert all(f"{DRAFT} (changed since review on 1 December 2026)" in words for words in pages)
-            assert not any("Clinically reviewed" in words for words in pages)
+            assert f"{DRAFT} (changed since review on 1 December 2026)" in pages[0]
+            assert all(DRAFT in words for words in pages)
+            assert not any(MARK in words for words in pages)
         else:
-            assert entry["review_status"] == "approved" and all(REVIEWED in words for words in pages)
+            assert entry["review_status"] == "approved" and REVIEWED in pages[0]
+            assert all(MARK in words for words in pages)
 
     statement_id = key.split("@")[0]
     findings = [
@@ -236,3 +241,20 @@ def test_packets_refuse_draft_content_unless_allowed(project_copy, tmp_path):
     late = CliRunner().invoke(main, [*args[:-1], "2028-01-01", "--allow-draft"])
     review = load_project(project_copy).topics[TOPIC].next_review
     assert late.exit_code == 1 and f"found {TOPIC} (next review {review}) overdue" in late.output
+
+
+def test_a_long_reviewers_name_keeps_ink_inside_the_margins(project_copy):
+    """The reviewer's name and date are on page 1; the running header carries only the short mark, so a
+    long name cannot wrap the header into the top margin (it did: 2 mm from the edge on a consent record)."""
+    from test_structure import ink_margins
+
+    reviewer = "Professor Alexandra Montgomery-Smythe-Fotheringham, Consultant in Liaison Psychiatry"
+    args = ["approve", "--project", str(project_copy), "--topic", TOPIC, "--region", REGION, "--reviewer", reviewer]
+    assert CliRunner().invoke(main, [*args, "--date", "2026-12-01"]).exit_code == 0
+    options = BuildOptions(
+        out=project_copy / "o", clinic=CLINIC, topics=(TOPIC,), audiences=("patient",), formats=("pdf",)
+    )
+    report = build(project_copy, options)
+    assert {d.review_status for d in report.documents} == {"approved"}
+    for doc in report.documents:
+        assert ink_margins(doc.files["pdf"].path) >= 10, doc.spec.name

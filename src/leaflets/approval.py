@@ -32,6 +32,7 @@ REVIEW_INTERVAL_YEARS = 1
 #: Strings a document may print only once approved, or when its dates fall in another month:
 #: approved with every document so that approving cannot change what is approved.
 REVIEW_STRINGS = (
+    "reviewed-mark",
     "approved-by",
     "approved-on",
     "draft-mark",
