@@ -32,7 +32,7 @@ REVIEW_0_1 = {
     *(f"m{n}" for n in range(1, 9)),
     *(f"P{n}" for n in range(1, 7)),
 }
-REVIEW_0_2 = {f"R{n}" for n in range(1, 16)}
+REVIEW_0_2 = {f"R{n}" for n in range(1, 32)}  # R16-R31: the third read, and the approved-copy layout
 ESK, KET = "esketamine-nasal-spray", "ketamine-infusion"
 #: The topics the reviews read: a finding about ketamine or esketamine is checked on these, by id; a
 #: topic added later is held to the findings that are true of any treatment.
