@@ -96,3 +96,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def explained_statements(project) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+    """Statement ids per document ("clinic/topic/document-audience"), as `leaflets check --explain` lists them."""
+    import re
+
+    from leaflets.check import explain
+
+    explained: dict[str, set[str]] = {}
+    current = ""
+    for line in explain(project):
+        head = re.match(r"^(\S+) (\w+)/(\w+) \(clinic (\S+),", line)
+        if head:
+            topic, document, audience, clinic = head.groups()
+            current = f"{clinic}/{topic}/{document}-{audience}"
+            explained[current] = set()
+        elif line.startswith("  ") and not line.startswith("  outcome:") and current:
+            explained[current].add(line.split(": ", 1)[1].split(" ", 1)[0])
+    return explained

@@ -243,24 +243,13 @@ def test_a_rebuild_with_nothing_changed_renders_nothing_and_an_edit_only_what_pr
 
 def test_build_and_check_agree_on_what_each_document_prints(tmp_path, root):
     """One resolver: the manifest's statements and `check --explain` both come from it."""
-    import re as regex
-
-    from leaflets.check import explain
+    from conftest import explained_statements
     from leaflets.content import load_project as load
     from leaflets.select import select as resolve
 
     report = build(TINY, BuildOptions(out=tmp_path, templates=root / "templates", large_print=False, formats=("txt",)))
     project = load(TINY)
-    explained: dict[str, set[str]] = {}
-    current = ""
-    for line in explain(project):
-        head = regex.match(r"^(\S+) (\w+)/(\w+) \(clinic (\S+),", line)
-        if head:
-            topic, document, audience, clinic = head.groups()
-            current = f"{clinic}/{topic}/{document}-{audience}"
-            explained[current] = set()
-        elif line.startswith("  ") and ": " in line and current:
-            explained[current].add(line.split(": ", 1)[1].split(" ", 1)[0])
+    explained = explained_statements(project)
     assert explained
     for doc in report.documents:
         spec = doc.spec

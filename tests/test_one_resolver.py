@@ -7,14 +7,12 @@ they show: every statement the resolver chose is in their text, and no statement
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS
+from conftest import PROJECTS, explained_statements
 from leaflets.build import BuildOptions, build
-from leaflets.check import explain
 from leaflets.packets import PacketsOptions, make_packets
 from leaflets.pdftext import normalise_text, pdf_text
 from leaflets.render import html_to_text
@@ -29,21 +27,6 @@ TOPIC = "ketamine-infusion"
 def built(tmp_path_factory, root):
     out = tmp_path_factory.mktemp("one-resolver")
     return build(ECT, BuildOptions(out=out, templates=root / "templates", large_print=False, formats=("txt",)))
-
-
-def _explained(project) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
-    """Statement ids per document, as `leaflets check --explain` lists them."""
-    explained: dict[str, set[str]] = {}
-    current = ""
-    for line in explain(project):
-        head = re.match(r"^(\S+) (\w+)/(\w+) \(clinic (\S+),", line)
-        if head:
-            topic, document, audience, clinic = head.groups()
-            current = f"{clinic}/{topic}/{document}-{audience}"
-            explained[current] = set()
-        elif line.startswith("  ") and not line.startswith("  outcome:") and current:
-            explained[current].add(line.split(": ", 1)[1].split(" ", 1)[0])
-    return explained
 
 
 def _shown(session, spec, words: str) -> tuple[set[str], set[str]]:  # type: ignore[no-untyped-def]
@@ -65,7 +48,7 @@ def _shown(session, spec, words: str) -> tuple[set[str], set[str]]:  # type: ign
 
 def test_build_check_preview_and_packets_print_the_same_statements(built, tmp_path, root):
     session = open_session(ECT, templates=root / "templates")
-    explained = _explained(session.project)
+    explained = explained_statements(session.project)
     preview = Preview(root=ECT, templates=session.templates)
     preview.reload()
     assert preview.good is not None, preview.errors

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str, str]  # topic, document, audience
+DocumentKey = tuple[str, str, str]  # (topic, document, audience): one document of the preview, in either print size
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ class Snapshot:
     """The last good state of the content: its session, rendered pages, grades and findings."""
 
     session: Session
-    html: dict[tuple[Key, bool], str]
-    grades: dict[Key, float]
+    html: dict[tuple[DocumentKey, bool], str]
+    grades: dict[DocumentKey, float]
     findings: dict[str, tuple[Issue, ...]]
 
 
@@ -59,7 +59,7 @@ class Preview:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pdfs: dict[str, bytes] = field(default_factory=dict)
     _maker: PdfMaker | None = None
-    _pages: dict[tuple[Key, bool], tuple[str, str]] = field(default_factory=dict)
+    _pages: dict[tuple[DocumentKey, bool], tuple[str, str]] = field(default_factory=dict)
     renders: int = 0  # how many pages were rendered, so tests can see what a change rebuilt
 
     @property
@@ -95,13 +95,13 @@ class Preview:
         project = session.project
         topics = check_topics(project, self.topics)
         shared = self._shared_inputs(session)
-        rendered: dict[tuple[Key, bool], str] = {}
-        grades: dict[Key, float] = {}
+        rendered: dict[tuple[DocumentKey, bool], str] = {}
+        grades: dict[DocumentKey, float] = {}
         pages = {}
         for topic in topics:
             for document in DOCUMENTS:
                 for audience in AUDIENCES:
-                    key: Key = (topic, document, audience)
+                    key: DocumentKey = (topic, document, audience)
                     inputs = self._inputs(session, key, shared)
                     for large in (False, True):
                         previous = self._pages.get((key, large))
@@ -131,7 +131,7 @@ class Preview:
         digest.update(json.dumps(project.strings, sort_keys=True).encode())
         return digest.hexdigest()
 
-    def _inputs(self, session: Session, key: Key, shared: str) -> str:
+    def _inputs(self, session: Session, key: DocumentKey, shared: str) -> str:
         """Hash what one document depends on (the resolver's digest), so a change re-renders only what it touches."""
         spec = session.spec(*key)
         parts = [shared, session.select(spec).digest()]
@@ -139,7 +139,7 @@ class Preview:
             parts.append(session.select(spec.leaflet()).digest())
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
-    def pdf(self, key: Key, paper: str, large: bool) -> bytes:
+    def pdf(self, key: DocumentKey, paper: str, large: bool) -> bytes:
         """Make (or reuse) the PDF of one document from the last good content."""
         snapshot = self.good
         if snapshot is None:
@@ -283,7 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(500, "text/plain", f"Error: {exc}")
         return self._not_found()
 
-    def _key(self, parts: list[str]) -> Key | None:
+    def _key(self, parts: list[str]) -> DocumentKey | None:
         good = self.state.good
         topic, document, audience = parts
         if good is None or (topic, document, audience) not in good.grades:
@@ -371,7 +371,7 @@ def _index(state: Preview) -> str:
     return _page(state, "Documents", f"<main><div>{table}</div></main>")
 
 
-def _view(state: Preview, key: Key, paper: str, large: bool) -> str:
+def _view(state: Preview, key: DocumentKey, paper: str, large: bool) -> str:
     assert state.good is not None
     topic, document, audience = key
     here = f"/doc/{topic}/{document}/{audience}"
