@@ -283,3 +283,19 @@ def test_a_refused_resource_in_every_document_stops_the_build_without_hanging(pr
     assert len(errors) == 1 and "refused to load 'http://127.0.0.1:9/x.png'" in errors[0], result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "o").rglob("*.pdf"))
+
+
+def test_the_quick_library_lookup_answers_as_ctypes_does():
+    """pdf._quick_library_lookup stands in for ctypes.util.find_library while WeasyPrint imports; for the
+    names WeasyPrint asks for it must give the same answers (a miss is None), and it must be restored."""
+    import ctypes.util
+
+    from leaflets.pdf import _quick_library_lookup
+
+    names = ["c", "pango-1.0", "harfbuzz", "fontconfig", "gobject-2.0", "libgobject-2.0-0", "no-such-library-xyz"]
+    original = ctypes.util.find_library
+    expected = {name: original(name) for name in names}
+    with _quick_library_lookup():
+        assert {name: ctypes.util.find_library(name) for name in names} == expected
+    assert ctypes.util.find_library is original
+    assert expected["pango-1.0"] and expected["no-such-library-xyz"] is None

@@ -5,6 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +26,49 @@ PDF_VARIANT = "pdf/ua-1"
 
 
 def _weasyprint() -> Any:
-    import weasyprint  # imported here: it costs about half a second
+    with _quick_library_lookup():
+        import weasyprint  # imported here: it costs about half a second
 
     return weasyprint
+
+
+@contextmanager
+def _quick_library_lookup() -> Iterator[None]:
+    """While WeasyPrint 70 imports, answer `ctypes.util.find_library` from one `ldconfig -p` listing.
+
+    WeasyPrint tries several names for each library (Pango, HarfBuzz, fontconfig, ...) before the
+    soname that loads; on Linux each miss costs find_library up to three subprocesses (ldconfig, gcc,
+    ld): about 0.15 s of every start, a sixth of a one-document build. A name the listing lacks is a
+    miss at once; WeasyPrint's own list ends in sonames (libpango-1.0.so.0) that the loader finds
+    directly, including through LD_LIBRARY_PATH. Elsewhere, or without ldconfig, nothing changes.
+    """
+    ldconfig = shutil.which("ldconfig") or next(
+        (p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if Path(p).is_file()), None
+    )
+    if not sys.platform.startswith("linux") or ldconfig is None:
+        yield
+        return
+    import ctypes.util
+
+    try:
+        run = subprocess.run([ldconfig, "-p"], capture_output=True, text=True, env={"LC_ALL": "C", "LANG": "C"})
+        listing = run.stdout if run.returncode == 0 else ""
+    except OSError:
+        listing = ""
+    if not listing:
+        yield
+        return
+
+    def find_library(name: str) -> str | None:
+        found = re.search(rf"\s(lib{re.escape(name)}\.[^\s]*)\s+\(", listing)
+        return found.group(1) if found else None
+
+    original = ctypes.util.find_library
+    ctypes.util.find_library = find_library
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = original
 
 
 #: A font configuration made ahead of time by `warm_up`, for the first PdfMaker of this process.
