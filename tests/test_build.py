@@ -299,3 +299,17 @@ def test_the_quick_library_lookup_answers_as_ctypes_does():
         assert {name: ctypes.util.find_library(name) for name in names} == expected
     assert ctypes.util.find_library is original
     assert expected["pango-1.0"] and expected["no-such-library-xyz"] is None
+
+
+def test_weasyprint_is_looked_up_once_not_for_every_render(monkeypatch):
+    """pdf._weasyprint() runs for every PDF; the library lookup (an ldconfig subprocess) only on the first
+    import, never on a render."""
+    import leaflets.pdf as pdf
+
+    pdf._weasyprint()
+
+    def no_subprocess(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("ran a subprocess for a render")
+
+    monkeypatch.setattr(pdf.subprocess, "run", no_subprocess)
+    assert pdf._weasyprint().HTML is not None

@@ -12,6 +12,7 @@ from pathlib import Path
 from leaflets.content import Place, Project, load_project, region_gaps, statement_key
 from leaflets.errors import ContentError, Issue, display_path
 from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Reference, RefSource, Seed, SeedSource, Statement
+from leaflets.output import changed_since_built, read_manifest
 from leaflets.readability import Score, score, sentence_grade, sentences
 from leaflets.select import DocumentSpec, Item, Selection, fill_numbers, placeholders, select
 from leaflets.session import check_topics, resolve_clinic
@@ -704,14 +705,10 @@ def _line_of(path: Path, pattern: str) -> int:
 
 def check_completeness(project: Project, topics: tuple[str, ...], build_dir: Path) -> list[Issue]:
     """Every statement selected for a built PDF appears in the text read back from it."""
-    manifest = build_dir / "manifest.json"
-    if not manifest.is_file():
-        return []
     from leaflets.pdftext import normalise_text, pdf_text
 
-    entries = json.loads(manifest.read_text(encoding="utf-8")).get("documents", [])
     issues = []
-    for entry in entries:
+    for entry in read_manifest(build_dir).values():
         if entry.get("topic") not in topics or "pdf" not in entry.get("files", {}):
             continue
         path = build_dir / entry["files"]["pdf"]["path"]
@@ -753,12 +750,8 @@ LEAFLET_PAGES = 4
 
 def check_length(project: Project, topics: tuple[str, ...], build_dir: Path) -> list[Issue]:
     """A patient or carer leaflet in standard print is 2-4 pages, fact box included (STANDARDS); read from the manifest."""
-    manifest = build_dir / "manifest.json"
-    if not manifest.is_file():
-        return []
-    entries = json.loads(manifest.read_text(encoding="utf-8")).get("documents", [])
     issues = []
-    for entry in entries:
+    for entry in read_manifest(build_dir).values():
         pages = entry.get("files", {}).get("pdf", {}).get("pages", 0)
         if (
             entry.get("topic") in topics
@@ -783,7 +776,7 @@ def check_length(project: Project, topics: tuple[str, ...], build_dir: Path) -> 
 def check_output(project: Project, topics: tuple[str, ...], build_dir: Path) -> list[Issue]:
     """Completeness of the built PDFs; output older than the content is one line saying so, not an error each."""
     issues = check_completeness(project, topics, build_dir)
-    if not issues or not _out_of_date(project, build_dir / "manifest.json"):
+    if not issues or not changed_since_built(build_dir, project.root):
         return issues
     folder = display_path(build_dir, project.root)
     return [
@@ -797,13 +790,6 @@ def check_output(project: Project, topics: tuple[str, ...], build_dir: Path) -> 
             "completeness",
         )
     ]
-
-
-def _out_of_date(project: Project, manifest: Path) -> bool:
-    """Say whether any file the build reads was changed after the build's manifest was written."""
-    built = manifest.stat().st_mtime
-    folders = (project.content_dir, project.root / "seeds", project.root / "templates")
-    return any(p.stat().st_mtime > built for folder in folders for p in folder.rglob("*") if p.is_file())
 
 
 def explain(project: Project, topics: tuple[str, ...] = ()) -> list[str]:

@@ -75,6 +75,21 @@ def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
     return {e["id"]: e for e in old if isinstance(e, dict) and isinstance(e.get("id"), str)}
 
 
+def changed_since_built(out: Path, project: Path) -> bool:
+    """Say whether a file the build reads (content/, seeds/, templates/) is newer than `out`'s manifest,
+    or there is no manifest: a guess from file times (the build itself decides from hashes)."""
+    try:
+        built = (out / MANIFEST).stat().st_mtime
+        return any(
+            path.stat().st_mtime > built
+            for folder in (project / "content", project / "seeds", project / "templates")
+            for path in folder.rglob("*")
+            if path.is_file()
+        )
+    except OSError:
+        return True
+
+
 def write_manifest(out: Path, entries: dict[str, dict[str, Any]]) -> Path:
     """Write `out`/manifest.json: one entry per document, sorted by id."""
     path = out / MANIFEST

@@ -26,10 +26,11 @@ PDF_VARIANT = "pdf/ua-1"
 
 
 def _weasyprint() -> Any:
-    with _quick_library_lookup():
-        import weasyprint  # imported here: it costs about half a second
-
-    return weasyprint
+    """Return WeasyPrint, imported on first use (it costs about half a second, less its library lookups)."""
+    if "weasyprint" not in sys.modules:  # called for every render: the lookup only for the first import
+        with _quick_library_lookup():
+            import weasyprint  # noqa: F401
+    return sys.modules["weasyprint"]
 
 
 @contextmanager

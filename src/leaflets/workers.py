@@ -1,10 +1,11 @@
 """The processes that make PDFs: started first, so each imports WeasyPrint (half a second) while the
 main process loads the content and renders the HTML, and fed each document as soon as its HTML is ready.
 
-Only the standard library is imported here: `leaflets build` starts one worker before it imports the rest
-of the library (`prestart`); `build()` takes it over (or starts its own when called from Python) and adds
-one per further core once it knows how many documents changed. On a one-core machine there are no
-workers: PDFs are made in the main process.
+Only the standard library is imported here (and, to prestart, leaflets.output's file-time guess):
+`leaflets build` starts one worker before it imports the rest of the library (`prestart`); `build()`
+takes it over (or starts its own when called from Python) and adds one per further core, or up to
+--jobs, once it knows how many documents changed. On a one-core machine, unless --jobs asks for
+workers, PDFs are made in the main process.
 """
 
 from __future__ import annotations
@@ -98,9 +99,11 @@ class PdfWorkers:
 
 
 def worker_count(jobs: int | None) -> int:
-    """One worker per core, or `jobs`; none on a one-core machine."""
+    """`jobs` workers when given; otherwise one per core, and none on a one-core machine."""
+    if jobs:
+        return jobs
     cores = os.cpu_count() or 1
-    return 0 if cores == 1 else min(jobs or cores, cores)
+    return 0 if cores == 1 else cores
 
 
 def prestart(jobs: int | None, project: Path, out: Path) -> None:
@@ -109,20 +112,10 @@ def prestart(jobs: int | None, project: Path, out: Path) -> None:
     Up to date is a guess from file times, to spare a rebuild with nothing to do a worker competing
     with it for the cores; `build()` decides from hashes, and starts workers itself if the guess was wrong.
     """
-    if not _PRESTARTED and worker_count(jobs) and not _looks_current(project, out):
+    from leaflets.output import changed_since_built
+
+    if not _PRESTARTED and worker_count(jobs) and changed_since_built(out, project):
         _PRESTARTED.append(PdfWorkers(1))
-
-
-def _looks_current(project: Path, out: Path) -> bool:
-    try:
-        built = (out / "manifest.json").stat().st_mtime
-        for folder in (project / "content", project / "seeds", project / "templates"):
-            for path in folder.rglob("*"):
-                if path.stat().st_mtime > built:
-                    return False
-    except OSError:
-        return False
-    return True
 
 
 @contextmanager
