@@ -145,3 +145,60 @@ def test_no_internal_check_note_reaches_a_reader(default_build):
         words = text(doc.files["pdf"].path).lower()
         for phrase in ("before print", "confirm the arm", "not read in the paper", "todo"):
             assert phrase not in words, (doc.spec.name, phrase)
+
+
+def test_a_non_inferiority_trial_shows_not_worse_never_a_gain(default_build, root):
+    """Second read R30: ELEKT-D's Difference read 'about 14 more in 100' though the trial tested only 'not worse'."""
+    from leaflets.render import difference_cell
+    from leaflets.select import describe_difference
+
+    project = load_project(root)
+    checked = 0
+    for doc in default_build.documents:
+        sel = select(project, doc.spec, project.clinics[doc.spec.clinic])
+        audience = doc.spec.audience
+        words = normalise(text(doc.files["pdf"].path))
+        for outcome in shown_outcomes(sel):
+            if outcome.design != "non-inferiority":
+                continue
+            said = normalise(project.string("difference-non-inferiority", audience, sel.region.id))
+            assert said in words, (doc.spec.name, outcome.id)
+            gain = normalise(describe_difference(outcome, audience))
+            if audience == "clinician":  # clinicians see the observed difference, labelled with the design
+                assert normalise(difference_cell(outcome, audience, lambda k: said)) in words, doc.spec.name
+            else:
+                assert gain not in words, (doc.spec.name, outcome.id, gain)
+            checked += 1
+    designs = {o.id for o in project.outcomes if o.design == "non-inferiority"}
+    assert checked or not designs, "no built document showed a non-inferiority outcome"
+
+
+def test_a_difference_placeholder_for_a_non_inferiority_outcome_is_an_error(project_copy):
+    outcomes = project_copy / "content" / "outcomes" / "ketamine-infusion.yaml"
+    body = outcomes.read_text(encoding="utf-8")
+    first = re.search(r"^  - id: (\S+)$", body, re.MULTILINE)
+    assert first
+    oid = first.group(1)
+    block_end = body.find("\n  - id:", first.end())
+    block = body[first.end() : block_end if block_end >= 0 else len(body)]
+    if "design: non-inferiority" not in block:
+        at = body.index("    certainty:", first.end())
+        body = body[:at] + "    design: non-inferiority\n" + body[at:]
+        outcomes.write_text(body, encoding="utf-8")
+    statement = project_copy / "content" / "statements" / "zz-planted.yaml"
+    statement.write_text(
+        "statements:\n"
+        "- id: planted-gain\n"
+        "  section: benefits\n"
+        "  topics: [ketamine-infusion]\n"
+        "  text:\n"
+        f"    patient: 'Ketamine helped [[{oid}.difference]] people.'\n"
+        "  sources:\n"
+        "  - ref: elekt-d\n",
+        encoding="utf-8",
+    )
+    report = run_checks(project_copy)
+    found = [i for i in report.issues if i.rule == "numbers" and i.severity == "error" and oid in i.message]
+    assert found, [i.message for i in report.issues if i.severity == "error"]
+    assert found[0].path == "content/statements/zz-planted.yaml" and found[0].line > 0
+    assert "not worse" in found[0].message

@@ -513,6 +513,11 @@ def _placeholder_problems(project: Project, s: Statement, place: Place, outcomes
             message = f"expected an outcome defined in content/outcomes, found '{oid}'"
         elif not any(s.in_scope(t, project.families) for t in outcome.topics):
             message = f"expected an outcome of this statement's topics, found '{oid}' (for {', '.join(outcome.topics)})"
+        elif outcome.design == "non-inferiority" and any(f"[[{oid}.difference]]" in t for t in texts):
+            message = (
+                f"expected no difference for '{oid}' (its trial tested only 'not worse'; write that in words), "
+                f"found [[{oid}.difference]]"
+            )
         else:
             continue
         issues.append(_at(place, f"statement {s.id}", message, "numbers"))

@@ -89,6 +89,9 @@ Source = SeedSource | RefSource
 
 Certainty = Literal["several-trials", "one-trial", "mixed-trials", "small-studies", "observational"]
 OutcomeKind = Literal["benefit", "harm", "after"]  # after: what happens once a course ends (relapse)
+#: What the trial behind an outcome set out to show. A non-inferiority trial tested only "not worse":
+#: its difference is printed as that, never as "N more in 100" (clinical second read, R30).
+TrialDesign = Literal["superiority", "non-inferiority"]
 
 
 class Texts(_Strict):
@@ -197,6 +200,7 @@ class Outcome(_Strict):
     source: RefSource
     key: bool = False
     fact_box: bool = True
+    design: TrialDesign = "superiority"
 
     @property
     def difference(self) -> float:

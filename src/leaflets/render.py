@@ -19,7 +19,7 @@ from leaflets import assets
 from leaflets.content import Project
 from leaflets.errors import LeafletsError
 from leaflets.figures import icon_array
-from leaflets.model import Outcome
+from leaflets.model import Audience, Outcome
 from leaflets.select import DocumentSpec, Selection, describe_difference, describe_per100
 
 if TYPE_CHECKING:
@@ -89,13 +89,14 @@ def render_html(
     """Render one document to HTML with its template; `printed` collects the keys of the strings it prints."""
     spec = selection.spec
     template_name = f"{spec.document}.html.j2"
+    t = _topic_headings(selection, _strings(project, spec.audience, selection.region.id, printed))
     context = {
         "sel": selection,
         "spec": spec,
         "topic": selection.topic,
         "clinic": selection.clinic,
         "title": selection.topic.title.for_audience(spec.audience),
-        "t": _topic_headings(selection, _strings(project, spec.audience, selection.region.id, printed)),
+        "t": t,
         "date": _date_formatter(project, spec.audience, selection.region.id, printed),
         "review": review,
         "leaflet": leaflet,
@@ -104,7 +105,7 @@ def render_html(
         "region": selection.region,
         "lang": selection.region.language,
         "per100": lambda value: describe_per100(value, spec.audience),
-        "difference": lambda value: describe_difference(value, spec.audience),
+        "difference": lambda outcome: difference_cell(outcome, spec.audience, t),
         "icon_array": icon_array,
         "key_outcomes": key_outcomes(selection),
         "shown_outcomes": shown_outcomes(selection),
@@ -113,6 +114,15 @@ def render_html(
         return env.get_template(template_name).render(context)
     except TemplateError as exc:
         raise LeafletsError(f"templates/{template_name}: {exc}") from exc
+
+
+def difference_cell(outcome: Outcome, audience: Audience, t: Callable[[str], str]) -> str:
+    """Return the fact box's Difference for `outcome`: the absolute difference, or, for a trial that
+    tested only "not worse", that finding (clinicians also get the observed difference beside it)."""
+    if outcome.design == "non-inferiority":
+        words = t("difference-non-inferiority")
+        return f"{words} ({describe_difference(outcome, audience)})" if audience == "clinician" else words
+    return describe_difference(outcome, audience)
 
 
 def key_outcomes(selection: Selection) -> list[Outcome]:
