@@ -261,3 +261,22 @@ def test_uk_esketamine_documents_name_the_smpc_contraindication_of_a_recent_hear
             assert (re.search(r"heart attack.{0,80}6 weeks|6 weeks of a heart attack", words) is not None) == wanted, (
                 doc.spec.name
             )
+
+
+def test_a_consent_record_without_screening_questions_is_not_written(tmp_path, root):
+    """The ECT fixture's record printed an empty "Checks before treatment" part (STANDARDS, the consent
+    record, part 7): a record with no screening questions is refused, leaflets are still written."""
+    from conftest import TINY
+
+    project = tmp_path / "project"
+    shutil.copytree(TINY, project)
+    statements = project / "content" / "statements" / "flu.yaml"
+    body = statements.read_text(encoding="utf-8")
+    old = "    section: screening\n"
+    assert old in body
+    statements.write_text(body.replace(old, "    section: who-should-not\n"), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"expected pre-treatment screening questions .*consent-patient"):
+        build(project, BuildOptions(out=tmp_path / "out", templates=root / "templates", large_print=False))
+    written = {p.name for p in (tmp_path / "out").rglob("*.pdf")}
+    assert written and not any(name.startswith("consent") for name in written), written
+    assert any(name.startswith("leaflet") for name in written)

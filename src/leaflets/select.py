@@ -168,6 +168,7 @@ def _resolve(project: Project, spec: DocumentSpec, clinic: Clinic) -> Selection:
             *_urgent_help_gaps(project, spec, region, frozen.get("urgent-help", ())),
             *region_gaps(project, spec.topic, region.id),
             *_own_harms_gap(project, spec, frozen, outcomes),
+            *_screening_gap(project, spec, frozen),
         ),
     )
 
@@ -202,6 +203,24 @@ def _own_harms_gap(
             f"{spec.document}/{spec.audience}",
             f"expected harms of {spec.topic} itself in {spec.topic}/{spec.stem}, found none: not written",
             rule="balance",
+        )
+    ]
+
+
+def _screening_gap(project: Project, spec: DocumentSpec, sections: dict[str, tuple[Item, ...]]) -> list[Issue]:
+    """Fail closed: a consent record asks its pre-treatment screening questions (STANDARDS, the consent
+    record, part 7); one whose "Checks before treatment" part would print empty is not written."""
+    if spec.document != "consent" or sections.get("screening"):
+        return []
+    place = project.topic_places[spec.topic]
+    return [
+        Issue(
+            place.path,
+            place.line,
+            f"{spec.document}/{spec.audience}",
+            f"expected pre-treatment screening questions (section: screening) for {spec.topic}/{spec.stem}, "
+            "found none: not written",
+            rule="safety",
         )
     ]
 
