@@ -32,7 +32,7 @@ REVIEW_0_1 = {
     *(f"m{n}" for n in range(1, 9)),
     *(f"P{n}" for n in range(1, 7)),
 }
-REVIEW_0_2 = {f"R{n}" for n in range(1, 32)}  # R16-R31: the third read, and the approved-copy layout
+REVIEW_0_2 = {f"R{n}" for n in range(1, 33)}  # R16-R31: the third read, and the approved-copy layout; R32 split from R30
 ESK, KET = "esketamine-nasal-spray", "ketamine-infusion"
 #: The topics the reviews read: a finding about ketamine or esketamine is checked on these, by id; a
 #: topic added later is held to the findings that are true of any treatment.
@@ -199,7 +199,7 @@ def test_ect_is_shown_with_its_benefit_beside_its_memory_risk(default_build, roo
     for doc, sel, _region in _docs(default_build, root, document="leaflet", audiences=READERS, topics=KETAMINES):
         ect = [i for i in sel.section("options") if "ECT" in i.text]
         assert ect, doc.spec.name
-        assert benefit in ect[0].text and harm in ect[0].text, (doc.spec.name, ect[0].text)
+        assert benefit in ect[0].text and harm.lower() in ect[0].text.lower(), (doc.spec.name, ect[0].text)
         assert _printed(ect[0], _words(doc.files["pdf"].path)), doc.spec.name
 
 
@@ -474,6 +474,35 @@ def test_plain_words_list_keeps_the_words_the_review_found_unexplained(root):
     warns only for words on this list, so dropping one would silence it."""
     listed = {w.word for w, _place in _project(root).plain_words}
     assert {"REMS", "certified", "controlled substance", "dependent", "SSRI", "SNRI", "NICE"} <= listed
+    assert {"antipsychotic", "lithium", "anesthesia", "electroconvulsive therapy"} <= listed  # R24
+
+
+def test_added_medicines_and_ect_are_explained_where_a_reader_meets_them(default_build, root):
+    """R24: 'antipsychotic' and 'lithium' were unexplained in the options table, and ECT was never said to
+    use an electric current. Wherever a reader's document names them, the words say what they are."""
+    seen = set()
+    for doc, _sel, _region in _docs(default_build, root, audiences=READERS):
+        words = _words(doc.files["pdf"].path)
+        for word in ("lithium", "antipsychotic"):
+            if re.search(rf"\b{word}\b", words):
+                assert re.search(rf"\b{word} \(", words), (doc.spec.name, word)
+                seen.add(word)
+        if "ECT (electroconvulsive therapy)" in words:
+            assert "electric current" in words, doc.spec.name
+            seen.add("ECT")
+    assert seen, "no reader's document names an added medicine or ECT"
+
+
+def test_the_plain_words_rule_reads_the_options_table(project_copy):
+    """R24 could come back unnoticed: the plain-words rule read only prose sections, not an option's text."""
+    from leaflets.check import run_checks
+
+    path = project_copy / "content" / "statements" / "review-0.1.yaml"
+    body = path.read_text(encoding="utf-8")
+    assert "lithium (it steadies mood)" in body
+    path.write_text(body.replace("lithium (it steadies mood)", "lithium"), encoding="utf-8")
+    found = [i for i in run_checks(project_copy).issues if i.rule == "plain" and "'lithium'" in i.message]
+    assert found and found[0].path == "content/statements/review-0.1.yaml" and found[0].line > 0
 
 
 def test_outcome_wording_is_plain(default_build, root):

@@ -202,3 +202,15 @@ def test_a_difference_placeholder_for_a_non_inferiority_outcome_is_an_error(proj
     assert found, [i.message for i in report.issues if i.severity == "error"]
     assert found[0].path == "content/statements/zz-planted.yaml" and found[0].line > 0
     assert "not worse" in found[0].message
+
+
+def test_a_figure_that_begins_a_sentence_gets_a_capital(root):
+    """'... after a course. about 29 in 100 had memory loss': a placeholder may begin a sentence."""
+    from leaflets.select import fill_numbers
+
+    project = load_project(root)
+    outcome = project.outcomes[0]
+    figure = describe_per100(outcome.treatment.per100, "patient")
+    filled = fill_numbers(f"[[{outcome.id}.treatment]] did. Then [[{outcome.id}.treatment]]. So! [[{outcome.id}.treatment]]", {outcome.id: outcome}, "patient")
+    capital = figure[:1].upper() + figure[1:]
+    assert filled == f"{capital} did. Then {figure}. So! {capital}"

@@ -59,6 +59,9 @@ PROSE = frozenset(
         "rights",
     }
 )
+#: Where the plain-words rule looks: the prose, and the reader's words in tables and lists (an option's
+#: text, a screening question, a teach-back point), where 'antipsychotic' went unexplained (second read R24).
+PLAIN_WORD_SECTIONS = PROSE | {"options", "screening", "teach-back"}
 GRADE_ERROR = 8.0
 GRADE_WARNING = 6.0
 SENTENCE_WARNING = 12.0
@@ -188,9 +191,10 @@ def check_plain_words(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     issues = []
     for sel in _selections(project, topics):
         text_so_far = ""
-        for item in (i for name, group in sel.sections.items() if name in PROSE for i in group):
+        for item in (i for name, group in sel.sections.items() if name in PLAIN_WORD_SECTIONS for i in group):
             for word, place in project.plain_words:
-                pattern = re.compile(rf"\b{re.escape(word.word)}\b", re.IGNORECASE)
+                spelled = sel.region.spell(word.word)  # the words as this region's documents print them
+                pattern = re.compile(rf"\b{re.escape(spelled)}\b", re.IGNORECASE)
                 found = pattern.search(item.text)
                 if found is None or pattern.search(text_so_far):
                     continue

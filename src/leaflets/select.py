@@ -280,11 +280,24 @@ def fill_numbers(text: str, outcomes: dict[str, Outcome], audience: Audience) ->
             return match.group(0)  # reported by check's numbers rule
         part = match.group(2)
         if part == "difference":
-            return describe_difference(outcome, audience)
-        arm = outcome.treatment if part == "treatment" else outcome.comparison
-        return describe_per100(arm.per100, audience)
+            words = describe_difference(outcome, audience)
+        else:
+            arm = outcome.treatment if part == "treatment" else outcome.comparison
+            words = describe_per100(arm.per100, audience)
+        return _capitalised(words) if _starts_sentence(text, match.start()) else words
 
     return _PLACEHOLDER.sub(figure, text)
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Say whether position `at` of `text` begins a sentence (the text's start, or after . ! or ?)."""
+    before = text[:at].rstrip()
+    return not before or before[-1] in ".!?"
+
+
+def _capitalised(words: str) -> str:
+    """Return `words` with a capital first letter: a figure that begins a sentence ("About 29 in 100 had ...")."""
+    return words[:1].upper() + words[1:]
 
 
 def reader_count(per100: float) -> int:
