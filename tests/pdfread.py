@@ -12,7 +12,10 @@ from leaflets.pdftext import normalise_text as normalise
 from leaflets.pdftext import page_texts
 from leaflets.pdftext import pdf_text as text
 
-__all__ = ["normalise", "page_texts", "text", "glyph_sizes", "page_sizes", "catalog", "text_objects", "TextObject"]
+__all__ = [
+    "normalise", "page_texts", "text", "glyph_sizes", "page_sizes", "catalog", "text_objects", "TextObject",
+    "figure_alts", "dot_diameters",
+]
 
 
 def glyph_sizes(path: Path) -> list[float]:
@@ -92,3 +95,40 @@ def text_objects(path: Path) -> list[list[TextObject]]:
     finally:
         doc.close()
     return pages
+
+
+def figure_alts(path: Path) -> list[str]:
+    """Return the alt text of every Figure in the PDF's structure tree, in tree order."""
+    tree = pypdf.PdfReader(str(path)).trailer["/Root"].get("/StructTreeRoot")
+    alts: list[str] = []
+    stack = [tree] if tree is not None else []
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif hasattr(node, "get"):
+            if node.get("/S") == "/Figure":
+                alts.append(str(node.get("/Alt", "")))
+            if "/K" in node:
+                stack.append(node["/K"])
+    return alts
+
+
+def dot_diameters(path: Path) -> list[float]:
+    """Return the widths, in points, of the small round marks drawn on the PDF's pages (icon-array dots)."""
+    import pypdfium2 as pdfium
+
+    widths = []
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for page in pdf:
+            for obj in page.get_objects(max_depth=2):
+                if obj.type != pdfium.raw.FPDF_PAGEOBJ_PATH:
+                    continue
+                left, bottom, right, top = obj.get_bounds()
+                if right - left < 12 and abs((right - left) - (top - bottom)) < 0.3:
+                    widths.append(round(right - left, 2))
+    finally:
+        pdf.close()
+    return widths

@@ -214,3 +214,32 @@ def test_a_figure_that_begins_a_sentence_gets_a_capital(root):
     filled = fill_numbers(f"[[{outcome.id}.treatment]] did. Then [[{outcome.id}.treatment]]. So! [[{outcome.id}.treatment]]", {outcome.id: outcome}, "patient")
     capital = figure[:1].upper() + figure[1:]
     assert filled == f"{capital} did. Then {figure}. So! {capital}"
+
+
+def test_consent_records_draw_every_key_benefit_and_harm_at_a_readable_size(default_build, root):
+    """Second read R28: arrays were about 14 mm wide with 1 mm dots, and the blood-pressure harm had none.
+    A consent record draws an array pair for every key benefit and key harm in its fact box, each a
+    Figure whose alt text says the number, with dots of at least 1.8 mm."""
+    from leaflets.render import icon_outcomes
+    from pdfread import dot_diameters, figure_alts
+
+    project = load_project(root)
+    checked = 0
+    for doc in default_build.documents:
+        if doc.spec.document != "consent" or doc.spec.large_print:
+            continue
+        sel = select(project, doc.spec, project.clinics[doc.spec.clinic])
+        wanted = [o for o in shown_outcomes(sel) if o.key and o.kind in ("benefit", "harm")]
+        assert [o.id for o in icon_outcomes(sel)] == [o.id for o in wanted], doc.spec.name
+        alts = [normalise(a) for a in figure_alts(doc.files["pdf"].path)]
+        for outcome in wanted:
+            measure = normalise(outcome.measure.for_audience(doc.spec.audience))
+            for arm in (outcome.treatment, outcome.comparison):
+                said = normalise(describe_per100(arm.per100, doc.spec.audience))
+                assert any(said in a and measure in a for a in alts), (doc.spec.name, outcome.id, said)
+        if wanted:
+            dots = dot_diameters(doc.files["pdf"].path)
+            assert len(dots) >= 200 * len(wanted), (doc.spec.name, len(dots))
+            assert min(dots) >= 1.8 / 25.4 * 72, (doc.spec.name, min(dots))
+            checked += 1
+    assert checked or not any(o.key for o in project.outcomes)

@@ -108,6 +108,7 @@ def render_html(
         "difference": lambda outcome: difference_cell(outcome, spec.audience, t),
         "icon_array": icon_array,
         "key_outcomes": key_outcomes(selection),
+        "icon_outcomes": icon_outcomes(selection),
         "shown_outcomes": shown_outcomes(selection),
     }
     try:
@@ -131,6 +132,14 @@ def key_outcomes(selection: Selection) -> list[Outcome]:
     for kind in ("benefit", "harm"):
         firsts += [o for o in selection.outcomes if o.kind == kind and o.key][:1]
     return firsts
+
+
+def icon_outcomes(selection: Selection) -> list[Outcome]:
+    """Return the outcomes drawn as full-size icon arrays: in a consent record every key benefit and key
+    harm in its fact box (STANDARDS: the key benefit and the key harms); elsewhere the first of each."""
+    if selection.spec.document != "consent":
+        return key_outcomes(selection)
+    return [o for o in shown_outcomes(selection) if o.key and o.kind in ("benefit", "harm")]
 
 
 def shown_outcomes(selection: Selection) -> list[Outcome]:
