@@ -575,3 +575,16 @@ def test_the_leaflet_fact_box_names_what_each_figure_was_compared_with(default_b
             assert normalise(outcome.comparison.label.for_audience(audience)) in words, (doc.spec.name, outcome.id)
         if doc.spec.topic == ESK:
             assert {"esk-dizziness", "esk-nausea"} <= {o.id for o in shown}, doc.spec.name
+
+
+def test_the_two_dissociation_figures_say_they_cannot_be_compared(default_build, root):
+    """R8: esketamine's dissociation (41 in 100, reported as a side effect) and IV ketamine's (60 in 100,
+    KetECT adverse events) are not comparable measures; each consent record's row says so."""
+    seen = set()
+    for doc, sel, _region in _docs(default_build, root, document="consent", audiences=("patient", "clinician"), topics=KETAMINES):
+        words = _words(doc.files["pdf"].path)
+        for outcome in (o for o in sel.outcomes if o.id in ("esk-dissociation", "ket-dissociation")):
+            note = normalise(outcome.certainty_note.for_audience(doc.spec.audience))
+            assert "compar" in note.lower() and note in words, (doc.spec.name, outcome.id)
+            seen.add(outcome.id)
+    assert seen == {"esk-dissociation", "ket-dissociation"}, seen
