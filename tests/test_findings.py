@@ -32,7 +32,8 @@ REVIEW_0_1 = {
     *(f"m{n}" for n in range(1, 9)),
     *(f"P{n}" for n in range(1, 7)),
 }
-REVIEW_0_2 = {f"R{n}" for n in range(1, 33)}  # R16-R31: the third read, and the approved-copy layout; R32 split from R30
+#: R16-R31: the third read, and the approved-copy layout; R32 split from R30.
+REVIEW_0_2 = {f"R{n}" for n in range(1, 33)}
 ESK, KET = "esketamine-nasal-spray", "ketamine-infusion"
 #: The topics the reviews read: a finding about ketamine or esketamine is checked on these, by id; a
 #: topic added later is held to the findings that are true of any treatment.
@@ -581,7 +582,8 @@ def test_the_two_dissociation_figures_say_they_cannot_be_compared(default_build,
     """R8: esketamine's dissociation (41 in 100, reported as a side effect) and IV ketamine's (60 in 100,
     KetECT adverse events) are not comparable measures; each consent record's row says so."""
     seen = set()
-    for doc, sel, _region in _docs(default_build, root, document="consent", audiences=("patient", "clinician"), topics=KETAMINES):
+    readers = ("patient", "clinician")
+    for doc, sel, _region in _docs(default_build, root, document="consent", audiences=readers, topics=KETAMINES):
         words = _words(doc.files["pdf"].path)
         for outcome in (o for o in sel.outcomes if o.id in ("esk-dissociation", "ket-dissociation")):
             note = normalise(outcome.certainty_note.for_audience(doc.spec.audience))

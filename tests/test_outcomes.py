@@ -211,7 +211,8 @@ def test_a_figure_that_begins_a_sentence_gets_a_capital(root):
     project = load_project(root)
     outcome = project.outcomes[0]
     figure = describe_per100(outcome.treatment.per100, "patient")
-    filled = fill_numbers(f"[[{outcome.id}.treatment]] did. Then [[{outcome.id}.treatment]]. So! [[{outcome.id}.treatment]]", {outcome.id: outcome}, "patient")
+    text = f"[[{outcome.id}.treatment]] did. Then [[{outcome.id}.treatment]]. So! [[{outcome.id}.treatment]]"
+    filled = fill_numbers(text, {outcome.id: outcome}, "patient")
     capital = figure[:1].upper() + figure[1:]
     assert filled == f"{capital} did. Then {figure}. So! {capital}"
 

@@ -235,15 +235,11 @@ def test_packets_for_a_region_with_a_gap_are_not_made(project_copy, tmp_path):
 
 def test_a_patient_document_without_its_own_harms_is_not_written(tmp_path, root):
     """A general statement cannot stand in for the topic's own harms: the build refuses the document."""
-    from conftest import TINY
-
-    project = tmp_path / "project"
-    shutil.copytree(TINY, project)
-    statements = project / "content" / "statements" / "flu.yaml"
-    body = statements.read_text(encoding="utf-8")
-    old = "  - id: flu-sore-arm\n    section: risks-day\n    topics: [flu-vaccine]\n"
-    assert old in body
-    statements.write_text(body.replace(old, "  - id: flu-sore-arm\n    section: risks-day\n    general: true\n"))
+    project = _tiny_copy_with(
+        tmp_path,
+        "  - id: flu-sore-arm\n    section: risks-day\n    topics: [flu-vaccine]\n",
+        "  - id: flu-sore-arm\n    section: risks-day\n    general: true\n",
+    )
     with pytest.raises(ContentError, match="expected harms of flu-vaccine itself"):
         build(project, BuildOptions(out=tmp_path / "out", templates=root / "templates", large_print=False))
     written = {p.name for p in (tmp_path / "out").rglob("*.pdf")}
@@ -266,17 +262,22 @@ def test_uk_esketamine_documents_name_the_smpc_contraindication_of_a_recent_hear
 def test_a_consent_record_without_screening_questions_is_not_written(tmp_path, root):
     """The ECT fixture's record printed an empty "Checks before treatment" part (STANDARDS, the consent
     record, part 7): a record with no screening questions is refused, leaflets are still written."""
+    project = _tiny_copy_with(tmp_path, "    section: screening\n", "    section: who-should-not\n")
+    with pytest.raises(ContentError, match=r"expected pre-treatment screening questions .*consent-patient"):
+        build(project, BuildOptions(out=tmp_path / "out", templates=root / "templates", large_print=False))
+    written = {p.name for p in (tmp_path / "out").rglob("*.pdf")}
+    assert written and not any(name.startswith("consent") for name in written), written
+    assert any(name.startswith("leaflet") for name in written)
+
+
+def _tiny_copy_with(tmp_path: Path, old: str, new: str) -> Path:
+    """Return a copy of the tiny fixture project whose flu statements have `old` replaced by `new`."""
     from conftest import TINY
 
     project = tmp_path / "project"
     shutil.copytree(TINY, project)
     statements = project / "content" / "statements" / "flu.yaml"
     body = statements.read_text(encoding="utf-8")
-    old = "    section: screening\n"
     assert old in body
-    statements.write_text(body.replace(old, "    section: who-should-not\n"), encoding="utf-8")
-    with pytest.raises(ContentError, match=r"expected pre-treatment screening questions .*consent-patient"):
-        build(project, BuildOptions(out=tmp_path / "out", templates=root / "templates", large_print=False))
-    written = {p.name for p in (tmp_path / "out").rglob("*.pdf")}
-    assert written and not any(name.startswith("consent") for name in written), written
-    assert any(name.startswith("leaflet") for name in written)
+    statements.write_text(body.replace(old, new, 1), encoding="utf-8")
+    return project

@@ -195,16 +195,7 @@ def _own_harms_gap(
     own = [i for name in _HARM_SECTIONS for i in sections.get(name, ()) if not i.why.startswith("general")]
     if own or any(o.kind == "harm" for o in outcomes):
         return []
-    place = project.topic_places[spec.topic]
-    return [
-        Issue(
-            place.path,
-            place.line,
-            f"{spec.document}/{spec.audience}",
-            f"expected harms of {spec.topic} itself in {spec.topic}/{spec.stem}, found none: not written",
-            rule="balance",
-        )
-    ]
+    return _refused(project, spec, f"expected harms of {spec.topic} itself in {spec.topic}/{spec.stem}", "balance")
 
 
 def _screening_gap(project: Project, spec: DocumentSpec, sections: dict[str, tuple[Item, ...]]) -> list[Issue]:
@@ -212,17 +203,15 @@ def _screening_gap(project: Project, spec: DocumentSpec, sections: dict[str, tup
     record, part 7); one whose "Checks before treatment" part would print empty is not written."""
     if spec.document != "consent" or sections.get("screening"):
         return []
+    wanted = f"expected pre-treatment screening questions (section: screening) for {spec.topic}/{spec.stem}"
+    return _refused(project, spec, wanted, "safety")
+
+
+def _refused(project: Project, spec: DocumentSpec, expected: str, rule: str) -> list[Issue]:
+    """Return the one problem that keeps `spec` from being written, placed at its topic's file."""
     place = project.topic_places[spec.topic]
-    return [
-        Issue(
-            place.path,
-            place.line,
-            f"{spec.document}/{spec.audience}",
-            f"expected pre-treatment screening questions (section: screening) for {spec.topic}/{spec.stem}, "
-            "found none: not written",
-            rule="safety",
-        )
-    ]
+    where = f"{spec.document}/{spec.audience}"
+    return [Issue(place.path, place.line, where, f"{expected}, found none: not written", rule=rule)]
 
 
 _WORDS = ("measure", "group", "timeframe", "certainty_note")
