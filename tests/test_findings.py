@@ -500,8 +500,8 @@ def test_the_plain_words_rule_reads_the_options_table(project_copy):
 
     path = project_copy / "content" / "statements" / "review-0.1.yaml"
     body = path.read_text(encoding="utf-8")
-    assert "lithium (it steadies mood)" in body
-    path.write_text(body.replace("lithium (it steadies mood)", "lithium"), encoding="utf-8")
+    assert "lithium (needs regular blood tests)" in body
+    path.write_text(body.replace("lithium (needs regular blood tests)", "lithium"), encoding="utf-8")
     found = [i for i in run_checks(project_copy).issues if i.rule == "plain" and "'lithium'" in i.message]
     assert found and found[0].path == "content/statements/review-0.1.yaml" and found[0].line > 0
 
