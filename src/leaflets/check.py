@@ -11,7 +11,18 @@ from pathlib import Path
 
 from leaflets.content import Place, Project, load_project, region_gaps, statement_key
 from leaflets.errors import ContentError, Issue, display_path
-from leaflets.model import AUDIENCES, DOCUMENTS, Audience, Reference, RefSource, Seed, SeedSource, Statement
+from leaflets.model import (
+    AUDIENCES,
+    DOCUMENTS,
+    Audience,
+    PlainWord,
+    Reference,
+    Region,
+    RefSource,
+    Seed,
+    SeedSource,
+    Statement,
+)
 from leaflets.output import changed_since_built, read_manifest
 from leaflets.readability import Score, score, sentence_grade, sentences
 from leaflets.select import DocumentSpec, Item, Selection, fill_numbers, placeholders, select
@@ -186,15 +197,26 @@ LONG_SENTENCE = 20
 _EXPLAINED = re.compile(r"^\s*(?:\(|:|-|\u2013|,? which|,? that is|,? meaning)")
 
 
+def _plain_word_patterns(project: Project, region: Region) -> list[tuple[PlainWord, re.Pattern[str]]]:
+    """Return each listed hard word with its pattern, spelled as `region`'s documents print it (once a region)."""
+    key = ("plain-words", region.id)
+    if key not in project.cache:
+        project.cache[key] = [
+            (word, re.compile(rf"\b{re.escape(region.spell(word.word))}\b", re.IGNORECASE))
+            for word, _place in project.plain_words
+        ]
+    patterns: list[tuple[PlainWord, re.Pattern[str]]] = project.cache[key]
+    return patterns
+
+
 def check_plain_words(project: Project, topics: tuple[str, ...]) -> list[Issue]:
     """A listed hard word is explained at its first use in each patient or carer document; long sentences warn."""
     issues = []
     for sel in _selections(project, topics):
         text_so_far = ""
+        words = _plain_word_patterns(project, sel.region)
         for item in (i for name, group in sel.sections.items() if name in PLAIN_WORD_SECTIONS for i in group):
-            for word, place in project.plain_words:
-                spelled = sel.region.spell(word.word)  # the words as this region's documents print them
-                pattern = re.compile(rf"\b{re.escape(spelled)}\b", re.IGNORECASE)
+            for word, pattern in words:
                 found = pattern.search(item.text)
                 if found is None or pattern.search(text_so_far):
                     continue
